@@ -11,9 +11,9 @@ NPM_STAMP := node_modules/.deps-$(shell cat package.json package-lock.json | sha
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard gridgov/locale/*/LC_MESSAGES/django.po))
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test lint setup demo migrate test-pg bench clean divisions
+.PHONY: run test lint setup demo migrate static test-pg bench clean divisions
 
-run: setup migrate demo
+run: setup migrate static demo
 	@echo "gridgov demo: http://$(HOST):$(PORT)/  (accounts and passwords: README.md)"
 	$(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 --timeout 60 --access-logfile -
 
@@ -43,6 +43,9 @@ $(NPM_STAMP): package.json package-lock.json
 migrate: setup
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput -v 0
+
+static: setup
+	$(BIN)/python manage.py collectstatic --noinput -v 0
 
 demo: migrate
 	$(BIN)/python manage.py load_demo
