@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 
 from gridgov.regions.models import Region
 
-from .models import Department, TeamMembership, User
+from .models import Department, Duty, TeamMembership, User
 from .scope import Scope
+
+# "1+3+N": the grid leader first, then full-time and part-time workers, then liaisons.
+DUTY_ORDER = [Duty.GRID_LEADER, Duty.FULL_TIME, Duty.PART_TIME, Duty.DEPARTMENT_LIAISON, Duty.MICROGRID_WORKER]
 
 
 def user_list(*, scope: Scope, q: str = "", role: str = "") -> QuerySet[User]:
@@ -39,7 +42,13 @@ def department_list(*, scope: Scope) -> QuerySet[Department]:
 def team_for_region(*, scope: Scope, region: Region) -> QuerySet[TeamMembership]:
     if not scope.covers(region.path):
         return TeamMembership.objects.none()
-    return TeamMembership.objects.filter(region=region).select_related("user").order_by("duty", "user__username")
+    rank = Case(*(When(duty=duty, then=Value(i)) for i, duty in enumerate(DUTY_ORDER)), default=Value(len(DUTY_ORDER)))
+    return (
+        TeamMembership.objects.filter(region=region)
+        .select_related("user")
+        .annotate(rank=rank)
+        .order_by("rank", "user__username")
+    )
 
 
 def operators_for_region(*, scope: Scope, region: Region) -> QuerySet[User]:

@@ -81,3 +81,11 @@ def test_region_detail_shows_children_and_team(personas, client_for):
     body = client_for(personas.village_operator).get(f"/regions/{personas.tree.grids[0].code}/").content.decode()
     assert "网格员甲" in body and "网格长" in body
     assert Region.objects.get(code=personas.tree.grids[0].code).children.count() == 2
+
+
+def test_team_lists_the_grid_leader_first(personas):
+    from gridgov.accounts.selectors import team_for_region
+
+    team = list(team_for_region(scope=Scope.for_user(personas.leader), region=personas.tree.grids[0]))
+    assert [m.user.username for m in team] == ["gloria", "alice"]
+    assert list(team_for_region(scope=Scope.for_user(personas.colleague), region=personas.tree.grids[0])) == []
