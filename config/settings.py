@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "gridgov.common",
     "gridgov.regions",
     "gridgov.accounts",
+    "gridgov.registers",
 ]
 
 MIDDLEWARE = [
@@ -180,3 +181,12 @@ GRIDGOV = {
 }
 
 SITE_NAME = _("网格化基层治理平台")
+
+# Personal data at rest (ID and phone numbers in the registers): the secret the AES-GCM and HMAC
+# keys are derived from. THE DEFAULT IS FOR THE DEMO ONLY — anyone with this source can read a
+# database sealed with it; production sets GRIDGOV_DATA_KEY (a system check warns otherwise).
+# Rotation: put the new secret here, the old one in GRIDGOV_DATA_KEYS_PREVIOUS, run
+# `manage.py rotate_data_key`, then drop the old one.
+GRIDGOV_DEMO_DATA_KEY = "gridgov-DEMO-ONLY-data-key-do-not-use-in-production"
+GRIDGOV_DATA_KEY = os.environ.get("GRIDGOV_DATA_KEY", GRIDGOV_DEMO_DATA_KEY)
+GRIDGOV_DATA_KEYS_PREVIOUS = [k for k in os.environ.get("GRIDGOV_DATA_KEYS_PREVIOUS", "").split(",") if k]
