@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "gridgov.common",
     "gridgov.regions",
     "gridgov.accounts",
+    "gridgov.cases",
     "gridgov.registers",
 ]
 
@@ -178,6 +179,29 @@ GRIDGOV = {
     "POLYGON_CONTAINMENT_TOLERANCE": float(os.environ.get("GRIDGOV_POLYGON_TOLERANCE", "0.0002")),
     # Siblings may overlap by at most this fraction of the smaller one's area (digitising slop).
     "SIBLING_OVERLAP_RATIO": float(os.environ.get("GRIDGOV_OVERLAP_RATIO", "0.01")),
+    # --- cases (the case loop) ---
+    # Daily working windows for working-hour limits; working days follow the statutory calendar.
+    "CASE_WORKING_HOURS": os.environ.get("GRIDGOV_CASE_WORKING_HOURS", "09:00-12:00,13:00-18:00"),
+    # A step turns yellow when this share of its allotted (working) time is left.
+    "CASE_YELLOW_RATIO": float(os.environ.get("GRIDGOV_CASE_YELLOW_RATIO", "0.25")),
+    # Working hours a centre has for each of its own steps (accept, dispatch, verify, close).
+    "CASE_DISPATCH_LIMIT_HOURS": env_int("GRIDGOV_CASE_CENTER_STEP_HOURS", 4),
+    # Ratings at or above this count as satisfied (3 = 基本满意); below reopens the case.
+    "CASE_SATISFIED_MIN": env_int("GRIDGOV_CASE_SATISFIED_MIN", 3),
+    # Duplicate suggestion on intake: same category, open, within this distance and time.
+    "CASE_DUPLICATE_METRES": env_int("GRIDGOV_CASE_DUPLICATE_METRES", 200),
+    "CASE_DUPLICATE_DAYS": env_int("GRIDGOV_CASE_DUPLICATE_DAYS", 7),
+    "CASE_PHOTO_MAX_BYTES": env_int("GRIDGOV_CASE_PHOTO_MAX_BYTES", 8 * 1024 * 1024),
+    "CASE_PHOTO_MAX_PIXELS": env_int("GRIDGOV_CASE_PHOTO_MAX_PIXELS", 40_000_000),
+    "CASE_PHOTO_MAX_SIDE": env_int("GRIDGOV_CASE_PHOTO_MAX_SIDE", 2560),
+    "CASE_PHOTOS_PER_ACTION": env_int("GRIDGOV_CASE_PHOTOS_PER_ACTION", 6),
+    # Public (no-login) report page: reports per client IP per hour.
+    "CITIZEN_REPORTS_PER_HOUR": env_int("GRIDGOV_CITIZEN_REPORTS_PER_HOUR", 5),
+    # Extra notification channels besides the in-app inbox (dotted paths), e.g.
+    # "gridgov.cases.notify.WebhookChannel,gridgov.cases.notify.DingTalkRobotChannel".
+    "NOTIFICATION_CHANNELS": [c for c in os.environ.get("GRIDGOV_NOTIFICATION_CHANNELS", "").split(",") if c],
+    "NOTIFY_WEBHOOK_URL": os.environ.get("GRIDGOV_NOTIFY_WEBHOOK_URL", ""),
+    "DINGTALK_WEBHOOK": os.environ.get("GRIDGOV_DINGTALK_WEBHOOK", ""),
 }
 
 SITE_NAME = _("网格化基层治理平台")

@@ -1,0 +1,279 @@
+"""Reads of cases, always through the viewer's scope.
+
+Who sees a case: anyone whose jurisdiction contains its micro-grid (by `region_path`), a
+department handler whose department was ever assigned to it, and the person who reported it.
+Work queues narrow that down by role: a centre's queues hold what that centre holds, a
+department's what is assigned to it now, a grid leader's what waits for their review.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from gridgov.accounts.models import Role
+from gridgov.accounts.scope import Scope
+from gridgov.common import clock
+from gridgov.common.errors import NotFound
+
+from .conf import conf
+from .models import FINAL_STATES, Case, CaseAssignment, CaseCategory, CaseEvent, Notification, State
+
+OPEN_EXCLUDE = [str(s) for s in FINAL_STATES]
+
+
+def case_queryset(*, scope: Scope) -> QuerySet[Case]:
+    """Every case the viewer may see."""
+    if scope.is_empty:
+        return Case.objects.none()
+    mine = Q(reporter_id=scope.user_id) if scope.user_id else Q(pk__in=[])
+    if scope.role == Role.DEPARTMENT_HANDLER:
+        if scope.department_id is None:
+            return Case.objects.none()
+        assigned = CaseAssignment.objects.filter(department_id=scope.department_id).values("case_id")
+        return Case.objects.filter(Q(pk__in=assigned) | mine)
+    return Case.objects.filter(Q(region_path__startswith=scope.path) | mine)
+
+
+def case_get(*, scope: Scope, number: str) -> Case:
+    """One case by number; an existing case outside the scope is "not found" too, so numbers
+    cannot be probed across jurisdictions."""
+    case = (
+        case_queryset(scope=scope)
+        .select_related("category__parent", "region", "center", "department", "reporter", "handler", "merged_into")
+        .filter(number=number)
+        .first()
+    )
+    if case is None:
+        raise NotFound(f"案件 {number} 不存在或不在您的辖区")
+    return case
+
+
+def case_by_tracking_code(*, code: str) -> Case:
+    """The citizen's view: the tracking code is the credential (no scope)."""
+    code = (code or "").strip().upper()
+    case = Case.objects.select_related("category__parent", "department", "merged_into").filter(tracking_code=code)
+    found = case.first() if len(code) == 10 else None
+    if found is None:
+        raise NotFound("查询码不正确", field="code")
+    return found
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: str
+    roles: frozenset[str]
+
+
+QUEUES: list[Queue] = [
+    Queue("to_accept", "待受理", frozenset({Role.CENTER_OPERATOR})),
+    Queue("to_dispatch", "待派遣", frozenset({Role.CENTER_OPERATOR})),
+    Queue("to_sign", "待签收", frozenset({Role.DEPARTMENT_HANDLER})),
+    Queue("to_handle", "待处置", frozenset({Role.DEPARTMENT_HANDLER})),
+    Queue("to_verify", "待核查", frozenset({Role.CENTER_OPERATOR})),
+    Queue("to_close", "待结案", frozenset({Role.CENTER_OPERATOR})),
+    Queue("extensions", "延期审批", frozenset({Role.CENTER_OPERATOR})),
+    Queue("to_review", "就地化解审核", frozenset({Role.GRID_LEADER})),
+    Queue("supervision", "督办", frozenset({Role.CENTER_OPERATOR, Role.LEADER})),
+    Queue("overdue", "超期", frozenset(Role.values)),
+    Queue("mine", "我上报的", frozenset(Role.values)),
+    Queue("all", "全部", frozenset(Role.values)),
+]
+QUEUE_KEYS = {q.key for q in QUEUES}
+
+
+def queues_for(scope: Scope) -> list[Queue]:
+    return [q for q in QUEUES if scope.role in q.roles]
+
+
+def default_queue(scope: Scope) -> str:
+    defaults: dict[str, str] = {
+        Role.CENTER_OPERATOR: "to_accept",
+        Role.DEPARTMENT_HANDLER: "to_sign",
+        Role.GRID_LEADER: "to_review",
+        Role.GRID_WORKER: "mine",
+        Role.MICROGRID_WORKER: "mine",
+    }
+    return defaults.get(str(scope.role), "all")
+
+
+def case_queue(*, scope: Scope, queue: str, now: dt.datetime | None = None) -> QuerySet[Case]:
+    now = now or clock.now()
+    qs = case_queryset(scope=scope)
+    center = Q(center_id=scope.region_id)
+    dept = Q(department_id=scope.department_id) if scope.department_id else Q(pk__in=[])
+    if queue == "to_accept":
+        qs = qs.filter(center, state=State.REPORTED)
+    elif queue == "to_dispatch":
+        qs = qs.filter(center, state__in=[State.ACCEPTED, State.SUPERVISING])
+    elif queue == "to_sign":
+        qs = qs.filter(dept, state=State.DISPATCHED)
+    elif queue == "to_handle":
+        qs = qs.filter(dept, state=State.HANDLING)
+    elif queue == "to_verify":
+        qs = qs.filter(center, state=State.HANDLED)
+    elif queue == "to_close":
+        qs = qs.filter(center, state=State.VERIFIED)
+    elif queue == "extensions":
+        qs = qs.filter(center, state=State.HANDLING, extension_pending=True)
+    elif queue == "to_review":
+        qs = qs.filter(state=State.SETTLE_PENDING)
+    elif queue == "supervision":
+        qs = qs.filter(Q(supervised=True) | Q(state=State.SUPERVISING)).exclude(state__in=OPEN_EXCLUDE)
+    elif queue == "overdue":
+        qs = qs.exclude(state__in=OPEN_EXCLUDE).filter(deadline__lt=now)
+        if scope.role == Role.DEPARTMENT_HANDLER:
+            qs = qs.filter(dept)
+    elif queue == "mine":
+        qs = qs.filter(reporter_id=scope.user_id) if scope.user_id else qs.none()
+    elif queue != "all":
+        raise NotFound(f"未知的工作队列 {queue!r}")
+    ordering = ["-reported_at", "-id"] if queue in ("all", "mine") else ["deadline", "id"]
+    return qs.order_by(*ordering)
+
+
+@dataclass
+class CaseFilters:
+    q: str = ""
+    state: str = ""
+    category: str = ""
+    source: str = ""
+    urgency: str = ""
+    colour: str = ""
+    region: str = ""
+    department: int | None = None
+    reported_from: dt.date | None = None
+    reported_to: dt.date | None = None
+    supervised: bool | None = None
+
+
+def case_filter(qs: QuerySet[Case], f: CaseFilters, *, now: dt.datetime | None = None) -> QuerySet[Case]:
+    now = now or clock.now()
+    if f.q:
+        term = f.q.strip()
+        qs = qs.filter(
+            Q(number__icontains=term)
+            | Q(description__icontains=term)
+            | Q(address__icontains=term)
+            | Q(category__name__icontains=term)
+        )
+    if f.state:
+        qs = qs.filter(state__in=[s for s in f.state.split(",") if s in State.values])
+    if f.category:
+        qs = qs.filter(category__code__startswith=f.category)
+    if f.source:
+        qs = qs.filter(source=f.source)
+    if f.urgency:
+        qs = qs.filter(urgency=f.urgency)
+    if f.colour:
+        open_qs = ~Q(state__in=OPEN_EXCLUDE) & Q(deadline__isnull=False)
+        if f.colour == "red":
+            qs = qs.filter(open_qs, deadline__lt=now)
+        elif f.colour == "yellow":
+            qs = qs.filter(open_qs, deadline__gte=now, warn_at__lte=now)
+        elif f.colour == "green":
+            qs = qs.filter(open_qs, warn_at__gt=now)
+    if f.region:
+        qs = qs.filter(region_path__contains=f"/{f.region}/")
+    if f.department:
+        qs = qs.filter(department_id=f.department)
+    if f.reported_from:
+        qs = qs.filter(reported_at__date__gte=f.reported_from)
+    if f.reported_to:
+        qs = qs.filter(reported_at__date__lte=f.reported_to)
+    if f.supervised is not None:
+        qs = qs.filter(supervised=f.supervised)
+    return qs
+
+
+def case_list(
+    *, scope: Scope, queue: str = "all", filters: CaseFilters | None = None, now: dt.datetime | None = None
+) -> QuerySet[Case]:
+    qs = case_queue(scope=scope, queue=queue, now=now)
+    if filters:
+        qs = case_filter(qs, filters, now=now)
+    return qs.select_related("category__parent", "region", "center", "department")
+
+
+def queue_counts(*, scope: Scope, now: dt.datetime | None = None) -> dict[str, int]:
+    return {q.key: case_queue(scope=scope, queue=q.key, now=now).count() for q in queues_for(scope) if q.key != "all"}
+
+
+def case_timeline(*, case: Case, public: bool = False) -> QuerySet[CaseEvent]:
+    """The timeline; `public=True` keeps only public rows (and the caller shows only unit labels
+    and public notes)."""
+    qs = case.events.select_related("actor").order_by("at", "id")
+    return qs.filter(is_public=True) if public else qs
+
+
+def _metres(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    r = 6371000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+@dataclass
+class Duplicate:
+    case: Case
+    metres: int
+
+
+def case_duplicates(
+    *,
+    scope: Scope,
+    category: CaseCategory | int,
+    lat: float | None,
+    lng: float | None,
+    exclude_id: int | None = None,
+    before: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> list[Duplicate]:
+    """Open cases of the same category within CASE_DUPLICATE_METRES and CASE_DUPLICATE_DAYS,
+    nearest first (a bounding box in SQL, the exact distance in Python)."""
+    if lat is None or lng is None:
+        return []
+    now = now or clock.now()
+    metres = float(conf("CASE_DUPLICATE_METRES"))
+    days = int(conf("CASE_DUPLICATE_DAYS"))
+    dlat = metres / 111_320.0
+    dlng = metres / (111_320.0 * max(math.cos(math.radians(lat)), 0.01))
+    cat_id = category if isinstance(category, int) else category.pk
+    qs = (
+        case_queryset(scope=scope)
+        .exclude(state__in=[*OPEN_EXCLUDE])
+        .filter(
+            category_id=cat_id,
+            reported_at__gte=(before or now) - dt.timedelta(days=days),
+            lat__range=(lat - dlat, lat + dlat),
+            lng__range=(lng - dlng, lng + dlng),
+        )
+    )
+    if before is not None:
+        qs = qs.filter(reported_at__lte=before)
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    out = []
+    for c in qs.select_related("category")[:50]:
+        assert c.lat is not None and c.lng is not None
+        d = _metres(lat, lng, c.lat, c.lng)
+        if d <= metres:
+            out.append(Duplicate(c, round(d)))
+    return sorted(out, key=lambda d: (d.metres, d.case.reported_at))[:10]
+
+
+def category_tree() -> list[tuple[CaseCategory, list[CaseCategory]]]:
+    """Active categories as (main, [subs]) for pickers."""
+    cats = list(CaseCategory.objects.filter(is_active=True).order_by("sort", "code"))
+    mains = [c for c in cats if c.parent_id is None]
+    return [(m, [c for c in cats if c.parent_id == m.pk]) for m in mains]
+
+
+def notifications_for(*, user_id: int, unread_only: bool = False) -> QuerySet[Notification]:
+    qs = Notification.objects.filter(user_id=user_id).select_related("case")
+    return qs.filter(read_at__isnull=True) if unread_only else qs
