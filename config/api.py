@@ -1,6 +1,7 @@
 """The /api/v1 NinjaAPI: one instance, every app's router mounted here.
 
-Authentication: the browser session (with CSRF on unsafe methods). Domain errors become 4xx with
+Authentication: the browser session (with CSRF on unsafe methods), or an API token
+(`Authorization: Bearer ggv_…`, acting as its owner with the owner's jurisdiction). Domain errors become 4xx with
 a field-level body: {"detail": ..., "code": ..., "errors": {field: [messages]}, "rule": ...}.
 """
 
@@ -12,6 +13,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from ninja.renderers import JSONRenderer
 from ninja.security import django_auth
 
+from gridgov.accounts.tokens import bearer_token_auth
 from gridgov.common.errors import DomainError
 from gridgov.regions.api import router as regions_router
 
@@ -26,7 +28,9 @@ api = NinjaAPI(
     title="gridgov API",
     version="1",
     description="网格化基层治理平台 API。所有数据均按调用者的辖区范围过滤。",
-    auth=[django_auth],
+    # Bearer first: the session auth refuses a cookie-less POST on CSRF grounds before any other
+    # method is tried, so a machine client must be recognised before it.
+    auth=[bearer_token_auth, django_auth],
     urls_namespace="api-v1",
     docs_url="/docs",
 )

@@ -14,5 +14,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
 ]
 
+# A database outage met in a middleware (session, user) is a 503, not a 500.
+handler500 = "gridgov.common.views.server_error"
+
 if settings.DEBUG:
     urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))

@@ -13,6 +13,13 @@ def _fresh_spatial_index() -> None:
     spatial.reset_cache()
 
 
+@pytest.fixture(autouse=True)
+def _two_factor_not_required(settings) -> None:
+    """Tests log admins and leaders in with force_login; the production default (admins and
+    leaders must enrol TOTP) is switched on explicitly by the tests in tests/security/."""
+    settings.GRIDGOV = {**settings.GRIDGOV, "REQUIRE_2FA": False}
+
+
 @pytest.fixture
 def tree(db: None) -> Tree:
     return build_tree()

@@ -14,6 +14,11 @@ from gridgov.regions.models import Level, Region
 from .models import Department, DepartmentKind, Duty, Role, TeamMembership, User
 
 DEMO_PASSWORD = "Gridgov#2026"
+# The demo's admins and leaders must pass two-factor authentication like real ones. Their
+# authenticator secret is published in README.md, so anyone can add it to an authenticator app
+# (or compute a code with pyotp) — FOR THE DEMO ONLY; real accounts enrol their own phone.
+DEMO_TOTP_SECRET = "GRIDGOVDEMOKEYFORTOTPTWOFACTOR23"
+DEMO_TOTP_USERS = ("admin", "leader", "town_leader")
 
 DISTRICT_DEPARTMENTS: list[tuple[str, str, str]] = [
     ("GA", "萧山区公安分局", DepartmentKind.POLICE),
@@ -48,7 +53,11 @@ def load(log: Callable[[str], None] = print) -> None:
         departments = _departments(district)
         users = _role_users(district, departments)
         teams = _teams(district)
-    log(f"accounts: {len(departments)} departments, {users} role users, {teams} team members added")
+        devices = _demo_devices()
+    log(
+        f"accounts: {len(departments)} departments, {users} role users, {teams} team members, "
+        f"{devices} demo 2FA devices added"
+    )
 
 
 def _departments(district: Region) -> dict[str, Department]:
@@ -109,6 +118,18 @@ def _role_users(district: Region, departments: dict[str, Department]) -> int:
             TeamMembership.objects.get_or_create(region=region, user=user, defaults={"duty": duty})
         created += 1
     return created
+
+
+def _demo_devices() -> int:
+    from .models import TOTPDevice
+    from .twofactor import totp_install_fixed
+
+    added = 0
+    for user in User.objects.filter(username__in=DEMO_TOTP_USERS):
+        if not TOTPDevice.objects.filter(user=user).exists():
+            totp_install_fixed(user=user, secret=DEMO_TOTP_SECRET)
+            added += 1
+    return added
 
 
 def _teams(district: Region) -> int:

@@ -3,11 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.common.audit import client_ip
 from gridgov.regions.models import Region
 
-from .models import Department, DepartmentKind, Role
+from .models import Department, DepartmentKind, Role, ThrottleKind
+from .throttle import login_lock
 
 
 class PasswordChangeForm(forms.Form):
@@ -65,3 +69,57 @@ class DepartmentCreateForm(forms.Form):
         if region is None:
             raise forms.ValidationError(_("区域代码不存在"))
         return region
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """The login form: refuses a locked username or address up front, with a clear message."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("用户名或密码不正确。"),
+        "locked": _("登录失败次数过多，该账号已被临时锁定，请于 %(until)s 后再试，或联系系统管理员解锁。"),
+        "ip_locked": _("来自您所在网络地址的登录失败次数过多，请于 %(until)s 后再试。"),
+    }
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username") or ""
+        lock = login_lock(username=username, ip=client_ip(self.request))
+        if lock is not None:
+            until = timezone.localtime(lock.until).strftime("%H:%M")
+            code = "locked" if lock.kind == ThrottleKind.USERNAME else "ip_locked"
+            raise forms.ValidationError(self.error_messages[code], code=code, params={"until": until})
+        return super().clean()
+
+
+class OTPForm(forms.Form):
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "placeholder": "123456"}
+        ),
+        help_text=_("手机验证器中显示的 6 位数字；丢失手机时可输入一个恢复码"),
+    )
+
+
+class TOTPConfirmForm(forms.Form):
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "placeholder": "123456"}
+        ),
+        help_text=_("在验证器中添加账户后显示的 6 位数字"),
+    )
+
+
+class APITokenCreateForm(forms.Form):
+    name = forms.CharField(label=_("名称（用途）"), max_length=100)
+    expires_in_days = forms.IntegerField(
+        label=_("有效期（天）"),
+        required=False,
+        min_value=1,
+        max_value=730,
+        initial=90,
+        help_text=_("留空表示长期有效（不建议）"),
+    )

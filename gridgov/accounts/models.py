@@ -134,3 +134,102 @@ class TeamMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region} · {self.get_duty_display()} · {self.user}"
+
+
+# --- authentication hardening -------------------------------------------------------------------
+
+
+class ThrottleKind(models.TextChoices):
+    USERNAME = "username", _("用户名")
+    IP = "ip", _("IP 地址")
+
+
+class LoginThrottle(models.Model):
+    """Failed-login counter for one username or one client address, kept in the database so every
+    gunicorn worker sees the same count (等保 2.0: 登录失败处理, lock after repeated failures).
+
+    A row counts failures inside a sliding window that starts at the first failure; reaching the
+    limit sets `locked_until`. Usernames are stored case-folded and whether or not an account by
+    that name exists, so a lock-out never tells an attacker which names are real."""
+
+    kind = models.CharField(_("类型"), max_length=16, choices=ThrottleKind.choices)
+    key = models.CharField(_("用户名或地址"), max_length=150)
+    failures = models.PositiveIntegerField(_("失败次数"), default=0)
+    window_started_at = models.DateTimeField(_("计数开始"))
+    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"))
+
+    class Meta:
+        verbose_name = _("登录失败计数")
+        verbose_name_plural = _("登录失败计数")
+        constraints: ClassVar = [models.UniqueConstraint(fields=["kind", "key"], name="login_throttle_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key} ×{self.failures}"
+
+
+class TOTPDevice(models.Model):
+    """A user's authenticator app (RFC 6238 TOTP, 6 digits, 30 s). The shared secret is encrypted
+    at rest with a key derived from SECRET_KEY; `last_used_step` refuses a code twice."""
+
+    user = models.OneToOneField(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="totp_device")
+    secret_sealed = models.TextField(_("密钥（加密）"))
+    confirmed_at = models.DateTimeField(_("启用时间"), null=True, blank=True)
+    last_used_step = models.BigIntegerField(_("最近使用的时间步"), default=0)
+    created_at = models.DateTimeField(_("创建时间"))
+
+    class Meta:
+        verbose_name = _("双因素认证设备")
+        verbose_name_plural = _("双因素认证设备")
+
+    def __str__(self) -> str:
+        return f"TOTP · {self.user}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class RecoveryCode(models.Model):
+    """One-time codes for a lost phone. Only a salted SHA-256 is stored; the codes carry 80 bits of
+    randomness, so a leaked hash cannot be brute-forced in any useful time."""
+
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="recovery_codes")
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+
+    class Meta:
+        verbose_name = _("恢复码")
+        verbose_name_plural = _("恢复码")
+
+    def __str__(self) -> str:
+        return f"recovery code #{self.pk} · {self.user}"
+
+
+class APIToken(models.Model):
+    """A bearer token for a machine client, acting as its owner (owner's role and jurisdiction).
+    Only the SHA-256 of the token is stored — the token itself is shown once, at creation; the
+    prefix identifies it in lists and logs."""
+
+    user = models.ForeignKey(User, verbose_name=_("所属用户"), on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("名称"), max_length=100)
+    prefix = models.CharField(_("前缀"), max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("最近使用地址"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, verbose_name=_("吊销人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+        ordering: ClassVar = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gridgov.common.errors import DomainError
-from gridgov.common.pagination import paginate
+from gridgov.common.pagination import page_number, paginate
 
 from . import selectors, services
 from .forms import DepartmentCreateForm, PasswordChangeForm, UserCreateForm
-from .models import Role, User
+from .models import Role, TOTPDevice, User
 from .scope import Scope
 
 
@@ -74,12 +74,17 @@ def users(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     role = request.GET.get("role", "")
     page = paginate(
-        selectors.user_list(scope=scope, q=q, role=role), page=int(request.GET.get("page", 1) or 1), page_size=50
+        selectors.user_list(scope=scope, q=q, role=role), page=page_number(request.GET.get("page")), page_size=50
+    )
+    with_2fa = set(
+        TOTPDevice.objects.filter(user__in=[u.pk for u in page.items], confirmed_at__isnull=False).values_list(
+            "user_id", flat=True
+        )
     )
     return render(
         request,
         "accounts/users.html",
-        {"form": form, "page": page, "q": q, "role": role, "roles": Role.choices},
+        {"form": form, "page": page, "q": q, "role": role, "roles": Role.choices, "with_2fa": with_2fa},
         status=400 if form.errors else 200,
     )
 

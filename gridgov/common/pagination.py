@@ -38,3 +38,9 @@ def paginate(qs: QuerySet[Any], *, page: int = 1, page_size: int = 50) -> Page[A
     total = qs.count()
     start = (page - 1) * page_size
     return Page(items=list(qs[start : start + page_size]), page=page, page_size=page_size, total=total)
+
+
+def page_number(raw: object) -> int:
+    """A ?page= value as a page number; anything that is not a sane positive integer is page 1."""
+    text = str(raw or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) < 1_000_000 else 1

@@ -24,3 +24,18 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except Exception:  # noqa: BLE001 — any database failure means "not ready"
         return JsonResponse({"status": "database unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database outage met outside a view (in a middleware reading the session or
+    the user) is still a 503 with Retry-After, not a 500."""
+    import sys
+
+    from django.views.defaults import server_error as default_server_error
+
+    from .middleware import DATABASE_ERRORS, database_unavailable_response
+
+    exc = sys.exc_info()[1]
+    if isinstance(exc, DATABASE_ERRORS):
+        return database_unavailable_response(request)
+    return default_server_error(request)
