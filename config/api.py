@@ -15,6 +15,7 @@ from ninja.security import django_auth
 
 from gridgov.accounts.tokens import bearer_token_auth
 from gridgov.common.errors import DomainError
+from gridgov.cases.api import router as cases_router
 from gridgov.regions.api import router as regions_router
 
 
@@ -56,3 +57,4 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 
 
 api.add_router("/regions", regions_router)
+api.add_router("/cases", cases_router)

@@ -9,6 +9,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("gridgov.common.urls")),
     path("accounts/", include("gridgov.accounts.urls")),
     path("regions/", include("gridgov.regions.urls")),
+    path("cases/", include("gridgov.cases.urls")),
+    path("", include("gridgov.cases.public_urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
