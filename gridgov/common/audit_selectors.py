@@ -68,3 +68,39 @@ def audit_events(
 def audit_action_choices(*, scope: Scope) -> list[str]:
     """The distinct actions present in the viewer's part of the log (for the filter's list)."""
     return sorted(set(audit_events(scope=scope).order_by().values_list("action", flat=True).distinct()))
+
+
+# Chinese names for the actions the platform writes; an action not listed shows its code.
+ACTION_LABELS: dict[str, str] = {
+    "auth.login": "登录",
+    "auth.logout": "退出",
+    "auth.login_failed": "登录失败",
+    "auth.locked_out": "账号锁定",
+    "auth.ip_locked_out": "地址锁定",
+    "auth.unlocked": "解除锁定",
+    "auth.session_expired": "会话超时",
+    "auth.session_refused_without_2fa": "未经双因素认证的会话被终止",
+    "auth.password_changed": "修改密码",
+    "auth.2fa_enabled": "启用双因素认证",
+    "auth.2fa_setup_failed": "双因素认证设置失败",
+    "auth.2fa_failed": "双因素验证失败",
+    "auth.2fa_recovery_used": "使用恢复码",
+    "auth.2fa_recovery_regenerated": "重新生成恢复码",
+    "auth.2fa_disabled": "停用双因素认证",
+    "auth.2fa_reset": "重置双因素认证",
+    "auth.token_created": "创建 API 令牌",
+    "auth.token_revoked": "吊销 API 令牌",
+    "accounts.user_created": "创建用户",
+    "accounts.permission_changed": "权限变更",
+    "accounts.user_activated": "启用用户",
+    "accounts.user_deactivated": "停用用户",
+    "accounts.department_created": "创建部门",
+    "accounts.team_member_added": "加入网格团队",
+    "admin.config_added": "配置新增",
+    "admin.config_changed": "配置修改",
+    "admin.config_deleted": "配置删除",
+    "audit.exported": "导出审计日志",
+    "audit.archived": "审计日志归档",
+    "system.backup": "数据库备份",
+    "system.restored": "数据库恢复",
+}

@@ -50,8 +50,8 @@ def content_security_policy() -> str:
 
 
 PERMISSIONS_POLICY = (
-    "camera=(self), geolocation=(self), microphone=(), payment=(), usb=(), serial=(), bluetooth=(), "
-    "magnetometer=(), gyroscope=(), accelerometer=(), interest-cohort=()"
+    "camera=(self), geolocation=(self), microphone=(), payment=(), usb=(), serial=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=()"
 )
 
 

@@ -13,3 +13,10 @@ def thousands(value: object) -> str:
     except (TypeError, ValueError):
         return "" if value is None else str(value)
     return f"{int(number):,}" if number == int(number) else f"{number:,.2f}"
+
+
+@register.filter
+def audit_action_label(action: str) -> str:
+    from gridgov.common.audit_selectors import ACTION_LABELS
+
+    return ACTION_LABELS.get(action, "")
