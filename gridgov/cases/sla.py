@@ -55,6 +55,7 @@ def is_workday(day: dt.date) -> bool:
         return day.weekday() < 5
 
 
+@functools.lru_cache(maxsize=8)
 def _parse_windows(spec: str) -> tuple[tuple[dt.time, dt.time], ...]:
     windows = []
     for part in spec.split(","):

@@ -12,6 +12,7 @@ from importlib import import_module
 DEMO_LOADERS: list[str] = [
     "gridgov.regions.demo.load",
     "gridgov.accounts.demo.load",
+    "gridgov.cases.demo.load",
 ]
 
 
