@@ -1,0 +1,739 @@
+"""Writes of the assessment app: install the default scheme, compute and publish a month, and the
+process-indicator self-assessment → review loop. Each is one transaction; checks come first.
+
+Computing never reads the wall clock beyond the explicit `as_of` (default: the end of the month,
+or `clock.now()` while the month is still running), so computing a draft twice over the same data
+gives identical rows and the same digest. A published month is frozen: every service here refuses
+to touch it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from gridgov.accounts.models import Role, User
+from gridgov.accounts.scope import Scope
+from gridgov.common import clock
+from gridgov.common.audit import audit_record
+from gridgov.common.errors import Conflict, PermissionRefused, ValidationFailed
+from gridgov.regions.models import Level, Region
+
+from . import defaults, indicators
+from .models import (
+    Assessment,
+    Direction,
+    EntryState,
+    Group,
+    Indicator,
+    IndicatorScore,
+    ListColour,
+    Normalise,
+    ProcessEntry,
+    ProcessEvidence,
+    RegionScore,
+    Scheme,
+    Status,
+    WorkerScore,
+)
+
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+EVIDENCE_MAX_FILES = 5
+EVIDENCE_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".xls", ".xlsx", ".txt"}
+EVIDENCE_MIN_CHARS = 5
+
+# Grid-worker score: workload and the three quality parts, out of 100.
+WORKER_WEIGHTS = {"workload": 40.0, "on_time": 30.0, "satisfaction": 20.0, "rework": 10.0}
+
+
+def _tz() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def month_window(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    if month.day != 1:
+        raise ValidationFailed("考核月份应为某月 1 日", field="month")
+    start = dt.datetime.combine(month, dt.time.min, _tz())
+    nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return start, dt.datetime.combine(nxt, dt.time.min, _tz())
+
+
+def parse_month(raw: str, *, field: str = "month") -> dt.date:
+    try:
+        year, mon = (int(p) for p in (raw or "").strip().split("-")[:2])
+        return dt.date(year, mon, 1)
+    except (ValueError, TypeError):
+        raise ValidationFailed("月份格式应为 YYYY-MM", field=field) from None
+
+
+def previous_month(today: dt.date) -> dt.date:
+    return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+# --- who may -------------------------------------------------------------------------------------------
+
+
+def is_assessor(actor: User | None, region: Region) -> bool:
+    """The district centre assesses (县级：组织、调度、督查、考核): its operators and the admin."""
+    if actor is None or not actor.is_active or actor.role not in (Role.ADMIN, Role.CENTER_OPERATOR):
+        return False
+    return Scope.for_user(actor).path == region.path
+
+
+def _check_assessor(actor: User | None, region: Region) -> None:
+    if actor is None:
+        return  # the system (demo loader, scheduled job)
+    if not is_assessor(actor, region):
+        raise PermissionRefused("只有区级综治中心或系统管理员可以计算、发布考核", rule="assessment.assessor")
+
+
+def may_self_assess(actor: User | None, village: Region) -> bool:
+    """Towns score their own villages' process indicators (镇街自评); the district may too."""
+    if actor is None or not actor.is_active or actor.role not in (Role.CENTER_OPERATOR, Role.ADMIN):
+        return False
+    scope = Scope.for_user(actor)
+    return scope.covers(village.path) and scope.depth <= 1
+
+
+# --- the default scheme --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def scheme_install_default(*, region: Region, actor: User | None = None) -> Scheme:
+    """Create the 双十条 default scheme for a district, or add its missing indicators."""
+    if region.level != Level.DISTRICT:
+        raise ValidationFailed("考核方案建在区县一级", field="region")
+    _check_assessor(actor, region)
+    scheme = Scheme.objects.filter(region=region, is_active=True).first()
+    if scheme is None:
+        scheme = Scheme.objects.create(region=region, name=f"{region.name}平安村社“双十条”考核")
+    have = set(scheme.indicators.values_list("code", flat=True))
+    rows = []
+    for sort, (code, name, key, params, direction, normalise, weight, full_at, zero_at, min_sample, desc) in enumerate(
+        defaults.OUTCOME
+    ):
+        if code not in have:
+            rows.append(
+                Indicator(
+                    scheme=scheme,
+                    code=code,
+                    name=name,
+                    group=Group.OUTCOME,
+                    compute_key=key,
+                    params=params,
+                    direction=direction,
+                    normalise=normalise,
+                    weight=weight,
+                    full_at=full_at,
+                    zero_at=zero_at,
+                    min_sample=min_sample,
+                    description=desc,
+                    sort=sort,
+                )
+            )
+    for sort, (code, name, desc) in enumerate(defaults.PROCESS):
+        if code not in have:
+            rows.append(
+                Indicator(
+                    scheme=scheme,
+                    code=code,
+                    name=name,
+                    group=Group.PROCESS,
+                    direction=Direction.HIGHER,
+                    weight=defaults.PROCESS_WEIGHT,
+                    full_at=100,
+                    zero_at=0,
+                    description=desc,
+                    sort=sort,
+                )
+            )
+    Indicator.objects.bulk_create(rows)
+    if actor is not None and rows:
+        audit_record(
+            actor=actor,
+            action="assessment.scheme_install",
+            target=scheme,
+            detail={"added": len(rows)},
+            region_path=region.path,
+        )
+    return scheme
+
+
+def validate_indicator(
+    *, group: str, compute_key: str, direction: str, weight: float, full_at: float, zero_at: float
+) -> dict[str, list[str]]:
+    """Field errors of an indicator definition (used by the admin form and the services)."""
+    errors: dict[str, list[str]] = {}
+    if group == Group.OUTCOME and indicators.get(compute_key) is None:
+        errors["compute_key"] = [f"未知的计算口径 {compute_key!r}"]
+    if weight is None or weight <= 0:
+        errors["weight"] = ["权重应大于 0"]
+    if full_at == zero_at:
+        errors["full_at"] = ["满分值与零分值不能相同"]
+    elif direction == Direction.HIGHER and full_at < zero_at:
+        errors["full_at"] = ["“越高越好”的指标，满分值应大于零分值"]
+    elif direction == Direction.LOWER and full_at > zero_at:
+        errors["full_at"] = ["“越低越好”的指标，满分值应小于零分值"]
+    return errors
+
+
+# --- scoring -------------------------------------------------------------------------------------------
+
+
+def score_value(value: float, *, weight: float, full_at: float, zero_at: float) -> float:
+    """Linear between zero_at (0) and full_at (weight), clamped — works for either direction."""
+    ratio = (value - zero_at) / (full_at - zero_at)
+    return round(weight * min(1.0, max(0.0, ratio)), 4)
+
+
+@dataclass
+class _Line:
+    indicator: Indicator
+    unit: str
+    value: float | None
+    numerator: float
+    denominator: float
+    sample: int
+    score: float
+    neutral: bool
+    note: str
+    records: dict[str, Any]
+
+
+def _outcome_line(ind: Indicator, m: indicators.Measure | None, households: int) -> _Line:
+    kind = indicators.get(ind.compute_key)
+    if kind is None:
+        return _Line(ind, "", None, 0, 0, 0, 0.0, True, f"计算口径 {ind.compute_key} 未注册", {})
+    m = m or indicators.Measure()
+    value = indicators.value_of(kind, m)
+    note = ""
+    unit = kind.unit
+    if value is not None and ind.normalise == Normalise.PER_1000_HOUSEHOLDS:
+        if households > 0:
+            value = round(value * 1000.0 / households, 3)
+            unit = f"{kind.unit}/千户"
+        else:
+            value, note = None, "户数未登记，无法折算"
+    records: dict[str, Any] = {"model": kind.model, "ids": sorted(m.ids), "numerator_ids": sorted(m.numerator_ids)}
+    if m.detail:
+        records["detail"] = m.detail
+    if value is None:
+        return _Line(
+            ind, unit, None, m.numerator, m.denominator, m.sample, 0.0, True, note or "无样本，不计分", records
+        )
+    if m.sample < ind.min_sample:
+        note = f"样本 {m.sample} 不足 {ind.min_sample}，不计分"
+        return _Line(ind, unit, value, m.numerator, m.denominator, m.sample, 0.0, True, note, records)
+    score = score_value(value, weight=ind.weight, full_at=ind.full_at, zero_at=ind.zero_at)
+    return _Line(ind, unit, value, m.numerator, m.denominator, m.sample, score, False, "", records)
+
+
+def _process_line(ind: Indicator, entries: list[ProcessEntry]) -> _Line:
+    """Villages: the reviewed completion of their entry. Towns: the mean over their villages
+    (a village without an approved entry counts 0)."""
+    values: list[float] = []
+    pending = returned = missing = 0
+    ids = []
+    for e in entries:
+        if e is None:
+            missing += 1
+            values.append(0.0)
+            continue
+        ids.append(e.pk)
+        if e.state == EntryState.APPROVED:
+            values.append(e.reviewed_value if e.reviewed_value is not None else e.self_value)
+        else:
+            values.append(0.0)
+            pending += e.state == EntryState.SUBMITTED
+            returned += e.state == EntryState.RETURNED
+    value = round(sum(values) / len(values), 2) if values else 0.0
+    notes = []
+    if missing:
+        notes.append(f"{missing} 项未自评")
+    if pending:
+        notes.append(f"{pending} 项待审核")
+    if returned:
+        notes.append(f"{returned} 项被退回")
+    score = score_value(value, weight=ind.weight, full_at=ind.full_at, zero_at=ind.zero_at)
+    records = {"model": "assessment.processentry", "ids": sorted(ids), "numerator_ids": []}
+    return _Line(ind, "%", value, sum(values), len(values), len(values), score, False, "；".join(notes), records)
+
+
+def _rank(scores: list[RegionScore] | list[WorkerScore], key: Any) -> None:
+    ranked = sorted((s for s in scores if s.ranked and s.total is not None), key=key)
+    previous: float | None = None
+    rank = 0
+    for i, s in enumerate(ranked, start=1):
+        if s.total != previous:
+            rank, previous = i, s.total
+        s.rank = rank
+    for s in scores:
+        if isinstance(s, RegionScore):
+            s.rank_of = len(ranked)
+
+
+def _lists(scores: list[RegionScore], rules: dict[str, Any]) -> None:
+    for s in scores:
+        s.list_colour = ""
+        if not s.ranked or s.total is None or s.rank is None:
+            continue
+        top_n = int(rules["red_top_n"])
+        if s.total >= float(rules["red_min_score"]) and (top_n == 0 or s.rank <= top_n):
+            s.list_colour = ListColour.RED
+        elif s.total < float(rules["black_below"]):
+            s.list_colour = ListColour.BLACK
+        elif s.total < float(rules["yellow_below"]):
+            s.list_colour = ListColour.YELLOW
+
+
+@dataclass
+class ComputeResult:
+    assessment: Assessment
+    villages: int
+    towns: int
+    workers: int
+
+
+@transaction.atomic
+def assessment_compute(
+    *, actor: User | None, scheme: Scheme, month: dt.date, as_of: dt.datetime | None = None
+) -> ComputeResult:
+    """试算: (re)compute a month's draft. Refused for a published month (it is frozen)."""
+    _check_assessor(actor, scheme.region)
+    start, end = month_window(month)
+    now = clock.now()
+    if as_of is None:
+        as_of = min(end, now)
+    if as_of <= start:
+        raise ValidationFailed("该月尚未开始，无法考核", field="month")
+    if as_of > end:
+        as_of = end
+    region = scheme.region
+    existing = Assessment.objects.select_for_update().filter(scheme=scheme, month=month).first()
+    if existing is not None and existing.is_published:
+        raise Conflict(f"{month:%Y年%m月}考核已发布，结果已冻结，不能重新计算", rule="assessment.frozen")
+    if existing is not None:
+        existing.region_scores.all().delete()
+        existing.worker_scores.all().delete()
+        assessment = existing
+    else:
+        assessment = Assessment(scheme=scheme, region=region, month=month)
+    assessment.as_of = as_of
+    assessment.rules = scheme.rules()
+    assessment.computed_at = now
+    assessment.computed_by = actor
+    assessment.status = Status.DRAFT
+    assessment.save()
+
+    ctx = indicators.Context(root_path=region.path, start=start, end=end, as_of=as_of)
+    inds = list(scheme.indicators.filter(is_active=True).order_by("group", "sort", "code"))
+    towns = list(Region.objects.filter(parent=region, level=Level.STREET, is_town_like=False).order_by("path"))
+    all_towns = {t.path: t for t in Region.objects.filter(parent=region, level=Level.STREET)}
+    villages = list(
+        Region.objects.filter(path__startswith=region.path, level=Level.COMMUNITY)
+        .select_related("parent")
+        .order_by("path")
+    )
+
+    measures: dict[str, dict[str, indicators.Measure]] = {}
+    for ind in inds:
+        if ind.group == Group.OUTCOME:
+            kind = indicators.get(ind.compute_key)
+            measures[ind.code] = kind.compute(ctx, dict(ind.params or {})) if kind else {}
+    entries: dict[tuple[int, int], ProcessEntry] = {
+        (e.indicator_id, e.region_id): e
+        for e in ProcessEntry.objects.filter(indicator__scheme=scheme, month=month, region_path__startswith=region.path)
+    }
+
+    rules = assessment.rules
+    full_weight = sum(i.weight for i in inds)
+    village_lines: dict[str, list[_Line]] = {}
+    town_lines: dict[str, list[_Line]] = {}
+    for v in villages:
+        lines = []
+        for ind in inds:
+            if ind.group == Group.OUTCOME:
+                lines.append(_outcome_line(ind, measures[ind.code].get(v.path), v.households))
+            else:
+                lines.append(_process_line(ind, [entries.get((ind.pk, v.pk))]))  # type: ignore[list-item]
+        village_lines[v.path] = lines
+    by_town: dict[str, list[Region]] = defaultdict(list)
+    for v in villages:
+        town_path = indicators.path_at(v.path, 1)
+        if town_path:
+            by_town[town_path].append(v)
+    for t in all_towns.values():
+        lines = []
+        for ind in inds:
+            if ind.group == Group.OUTCOME:
+                total = indicators.Measure()
+                for v in by_town.get(t.path, []):
+                    part = measures[ind.code].get(v.path)
+                    if part is not None:
+                        total.add(part)
+                lines.append(_outcome_line(ind, total, t.households))
+            else:
+                lines.append(_process_line(ind, [entries.get((ind.pk, v.pk)) for v in by_town.get(t.path, [])]))  # type: ignore[misc]
+        town_lines[t.path] = lines
+
+    def region_score(r: Region, lines: list[_Line], level: str, parent_name: str, rankable: bool) -> RegionScore:
+        scored = [ln for ln in lines if not ln.neutral]
+        scored_weight = sum(ln.indicator.weight for ln in scored)
+        total = round(100.0 * sum(ln.score for ln in scored) / scored_weight, 2) if scored_weight else None
+        ranked = rankable and full_weight > 0 and scored_weight / full_weight >= float(rules["min_scored_share"])
+        note = "" if ranked or not rankable else "可计分指标权重不足，不参与排名"
+        return RegionScore(
+            assessment=assessment,
+            region=r,
+            region_path=r.path,
+            region_name=r.name,
+            level=level,
+            parent_name=parent_name,
+            total=total,
+            outcome_score=round(sum(ln.score for ln in scored if ln.indicator.group == Group.OUTCOME), 4),
+            process_score=round(sum(ln.score for ln in scored if ln.indicator.group == Group.PROCESS), 4),
+            scored_weight=scored_weight,
+            full_weight=full_weight,
+            ranked=bool(ranked and total is not None),
+            note=note if rankable else "类似乡级单位，不参与镇街排名",
+        )
+
+    village_scores = [
+        region_score(v, village_lines[v.path], Level.COMMUNITY, v.parent.name if v.parent else "", True)
+        for v in villages
+    ]
+    town_scores = [
+        region_score(t, town_lines[t.path], Level.STREET, region.name, t.path in {x.path for x in towns})
+        for t in sorted(all_towns.values(), key=lambda r: r.path)
+    ]
+    for group in (village_scores, town_scores):
+        _rank(group, key=lambda s: (-s.total, s.region_path))
+        _lists(group, rules)
+    RegionScore.objects.bulk_create([*village_scores, *town_scores], batch_size=500)
+
+    lines_by_path = {**village_lines, **town_lines}
+    rows = []
+    for s in [*village_scores, *town_scores]:
+        for sort, ln in enumerate(lines_by_path[s.region_path]):
+            ind = ln.indicator
+            rows.append(
+                IndicatorScore(
+                    region_score=s,
+                    indicator_code=ind.code,
+                    indicator_name=ind.name,
+                    group=ind.group,
+                    compute_key=ind.compute_key,
+                    unit=ln.unit,
+                    direction=ind.direction,
+                    weight=ind.weight,
+                    full_at=ind.full_at,
+                    zero_at=ind.zero_at,
+                    min_sample=ind.min_sample,
+                    value=ln.value,
+                    numerator=ln.numerator,
+                    denominator=ln.denominator,
+                    sample=ln.sample,
+                    score=ln.score,
+                    neutral=ln.neutral,
+                    note=ln.note[:200],
+                    records=ln.records,
+                    sort=sort,
+                )
+            )
+    IndicatorScore.objects.bulk_create(rows, batch_size=1000)
+
+    workers = _worker_scores(assessment, ctx, rules)
+    assessment.digest = _digest(assessment)
+    assessment.save(update_fields=["digest"])
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="assessment.compute",
+            target=assessment,
+            detail={"month": f"{month:%Y-%m}"},
+            region_path=region.path,
+        )
+    return ComputeResult(assessment, len(village_scores), len(town_scores), workers)
+
+
+def _worker_scores(assessment: Assessment, ctx: indicators.Context, rules: dict[str, Any]) -> int:
+    from gridgov.registers.models import Visit
+
+    users = list(
+        User.objects.filter(
+            role__in=[Role.GRID_WORKER, Role.GRID_LEADER],
+            is_active=True,
+            jurisdiction__level=Level.GRID,
+            jurisdiction__path__startswith=ctx.root_path,
+        )
+        .select_related("jurisdiction")
+        .order_by("id")
+    )
+    if not users:
+        return 0
+    ids = {u.pk for u in users}
+    reports: dict[int, list[int]] = defaultdict(list)
+    grid_rows: dict[str, list[indicators.CaseRow]] = defaultdict(list)
+    for row in ctx.case_rows:
+        if row.reporter_id in ids:
+            reports[row.reporter_id].append(row.id)  # type: ignore[index]
+        grid_path = indicators.path_at(row.region_path, 3)
+        if grid_path:
+            grid_rows[grid_path].append(row)
+    visits: dict[int, list[int]] = defaultdict(list)
+    for vid, visitor in (
+        Visit.objects.filter(visitor_id__in=ids, visited_at__gte=ctx.start, visited_at__lt=min(ctx.end, ctx.as_of))
+        .order_by("id")
+        .values_list("id", "visitor_id")
+    ):
+        visits[visitor].append(vid)
+    target = max(1, int(rules["worker_workload_target"]))
+    min_cases = int(rules["worker_min_cases"])
+    out = []
+    for u in users:
+        grid = u.jurisdiction
+        assert grid is not None
+        rows = grid_rows.get(grid.path, [])
+        due = [r for r in rows if r.has("handle_due")]
+        on_time = [r for r in due if r.has("closed_on_time")]
+        rated = [r for r in rows if r.has("rated")]
+        satisfied = [r for r in rated if r.has("satisfied")]
+        closed = [r for r in rows if r.has("closed")]
+        reworked = [r for r in closed if r.rework_count > 0]
+        work = len(reports[u.pk]) + len(visits[u.pk])
+        parts: dict[str, float] = {"workload": WORKER_WEIGHTS["workload"] * min(1.0, work / target)}
+        on_time_rate = round(100.0 * len(on_time) / len(due), 2) if due else None
+        satisfaction_rate = round(100.0 * len(satisfied) / len(rated), 2) if rated else None
+        rework_rate = round(100.0 * len(reworked) / len(closed), 2) if closed else None
+        if on_time_rate is not None and len(due) >= min_cases:
+            parts["on_time"] = WORKER_WEIGHTS["on_time"] * on_time_rate / 100
+        if satisfaction_rate is not None and len(rated) >= min_cases:
+            parts["satisfaction"] = WORKER_WEIGHTS["satisfaction"] * satisfaction_rate / 100
+        if rework_rate is not None and len(closed) >= min_cases:
+            parts["rework"] = WORKER_WEIGHTS["rework"] * (1 - rework_rate / 100)
+        weight = sum(WORKER_WEIGHTS[k] for k in parts)
+        quality = sum(v for k, v in parts.items() if k != "workload")
+        out.append(
+            WorkerScore(
+                assessment=assessment,
+                user=u,
+                user_label=u.label[:150],
+                region=grid,
+                region_path=grid.path,
+                region_name=grid.name,
+                reports=len(reports[u.pk]),
+                visits=len(visits[u.pk]),
+                cases=len(rows),
+                on_time_rate=on_time_rate,
+                satisfaction_rate=satisfaction_rate,
+                rework_rate=rework_rate,
+                workload_score=round(parts["workload"], 4),
+                quality_score=round(quality, 4),
+                total=round(100.0 * sum(parts.values()) / weight, 2),
+                ranked=True,
+                records={"reports": reports[u.pk], "visits": visits[u.pk], "cases": [r.id for r in rows]},
+            )
+        )
+    _rank(out, key=lambda s: (-s.total, s.region_path, s.user_label))
+    WorkerScore.objects.bulk_create(out, batch_size=1000)
+    return len(out)
+
+
+def _digest(assessment: Assessment) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps([assessment.month.isoformat(), assessment.as_of.isoformat(), assessment.rules]).encode())
+    for row in (
+        IndicatorScore.objects.filter(region_score__assessment=assessment)
+        .order_by("region_score__region_path", "indicator_code")
+        .values_list(
+            "region_score__region_path", "indicator_code", "value", "numerator", "denominator", "score", "neutral"
+        )
+    ):
+        h.update(json.dumps(row).encode())
+    for region_row in (
+        RegionScore.objects.filter(assessment=assessment)
+        .order_by("region_path")
+        .values_list("region_path", "total", "rank", "list_colour")
+    ):
+        h.update(json.dumps(region_row).encode())
+    for worker_row in (
+        WorkerScore.objects.filter(assessment=assessment).order_by("user_id").values_list("user_id", "total", "rank")
+    ):
+        h.update(json.dumps(worker_row).encode())
+    return h.hexdigest()
+
+
+@transaction.atomic
+def assessment_publish(*, actor: User | None, assessment: Assessment) -> Assessment:
+    """发布: freeze the month. Refused while self-assessments of the month still wait for review
+    (they would publish as zero) or when it is already published."""
+    locked = Assessment.objects.select_for_update().select_related("scheme", "region").get(pk=assessment.pk)
+    _check_assessor(actor, locked.region)
+    if locked.is_published:
+        raise Conflict("该月考核已发布", rule="assessment.frozen")
+    pending = ProcessEntry.objects.filter(
+        indicator__scheme=locked.scheme, month=locked.month, state=EntryState.SUBMITTED
+    ).count()
+    if pending:
+        raise Conflict(f"还有 {pending} 条过程指标自评待审核，审核后重新试算再发布", rule="assessment.pending_review")
+    stale = ProcessEntry.objects.filter(
+        indicator__scheme=locked.scheme, month=locked.month, reviewed_at__gt=locked.computed_at
+    ).exists()
+    if stale:
+        raise Conflict("试算后又有自评被审核，请重新试算后再发布", rule="assessment.stale")
+    locked.status = Status.PUBLISHED
+    locked.published_at = clock.now()
+    locked.published_by = actor
+    locked.save(update_fields=["status", "published_at", "published_by"])
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="assessment.publish",
+            target=locked,
+            detail={"digest": locked.digest},
+            region_path=locked.region.path,
+        )
+    return locked
+
+
+# --- process indicators: self-assessment and review ---------------------------------------------------
+
+
+def _clean_evidence(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str, str]]:
+    if len(files) > EVIDENCE_MAX_FILES:
+        raise ValidationFailed(f"佐证材料最多 {EVIDENCE_MAX_FILES} 个文件", field="attachments")
+    out = []
+    for f in files:
+        name = PurePath(f.name or "file").name[:120]
+        if PurePath(name).suffix.lower() not in EVIDENCE_SUFFIXES:
+            raise ValidationFailed(f"不支持的文件类型：{name}", field="attachments")
+        if (f.size or 0) > EVIDENCE_MAX_BYTES:
+            raise ValidationFailed(f"文件过大（不超过 10 MB）：{name}", field="attachments")
+        if not f.size:
+            raise ValidationFailed(f"文件为空：{name}", field="attachments")
+        digest = hashlib.sha256()
+        for chunk in f.chunks():
+            digest.update(chunk)
+        f.seek(0)
+        out.append((f, name, digest.hexdigest()))
+    return out
+
+
+def _month_open(scheme: Scheme, month: dt.date) -> None:
+    if Assessment.objects.filter(scheme=scheme, month=month, status=Status.PUBLISHED).exists():
+        raise Conflict(f"{month:%Y年%m月}考核已发布，不能再修改自评", rule="assessment.frozen")
+
+
+@transaction.atomic
+def process_entry_submit(
+    *,
+    actor: User,
+    indicator: Indicator,
+    village: Region,
+    month: dt.date,
+    value: Any,
+    evidence: str,
+    attachments: Sequence[UploadedFile] = (),
+) -> ProcessEntry:
+    """自评: a town scores one process indicator of one of its villages for a month, with evidence.
+    Resubmitting replaces a pending or returned entry; an approved one is final."""
+    if indicator.group != Group.PROCESS or not indicator.is_active:
+        raise ValidationFailed("只有启用的过程指标可以自评", field="indicator")
+    if village.level != Level.COMMUNITY or not village.path.startswith(indicator.scheme.region.path):
+        raise ValidationFailed("请选择本区的村（社区）", field="region")
+    if not may_self_assess(actor, village):
+        raise PermissionRefused("只有所属镇街综治中心可以自评该村（社区）", rule="assessment.self_assess")
+    month_window(month)
+    if month > clock.today().replace(day=1):
+        raise ValidationFailed("不能为未来月份自评", field="month")
+    errors: dict[str, list[str]] = {}
+    try:
+        number = float(value)
+        if not 0 <= number <= 100:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["value"] = ["完成度应为 0–100 之间的数字"]
+        number = 0.0
+    evidence = (evidence or "").strip()
+    if len(evidence) < EVIDENCE_MIN_CHARS:
+        errors["evidence"] = [f"请填写佐证说明（至少 {EVIDENCE_MIN_CHARS} 个字）"]
+    elif len(evidence) > 2000:
+        errors["evidence"] = ["佐证说明不能超过 2000 字"]
+    try:
+        files = _clean_evidence(attachments)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+        files = []
+    if errors:
+        raise ValidationFailed("自评信息有误", errors=errors)
+    _month_open(indicator.scheme, month)
+    now = clock.now()
+    entry = ProcessEntry.objects.select_for_update().filter(indicator=indicator, region=village, month=month).first()
+    if entry is not None and entry.state == EntryState.APPROVED:
+        raise Conflict("该项自评已审核通过，不能再修改", rule="assessment.entry_final")
+    if entry is None:
+        entry = ProcessEntry(indicator=indicator, region=village, region_path=village.path, month=month)
+    entry.self_value = round(number, 2)
+    entry.evidence = evidence
+    entry.state = EntryState.SUBMITTED
+    entry.reviewed_value = None
+    entry.review_note = ""
+    entry.reviewed_by = None
+    entry.reviewed_at = None
+    entry.submitted_by = actor
+    entry.submitted_at = now
+    entry.save()
+    for f, name, digest in files:
+        att = ProcessEvidence(entry=entry, name=name, size=f.size or 0, sha256=digest, uploaded_at=now)
+        att.file.save(name, f, save=False)
+        att.save()
+    return entry
+
+
+@transaction.atomic
+def process_entry_review(
+    *, actor: User, entry: ProcessEntry, approve: bool, value: Any = None, note: str = ""
+) -> ProcessEntry:
+    """审核: the district approves (optionally adjusting the completion) or returns with a reason."""
+    locked = ProcessEntry.objects.select_for_update().select_related("indicator__scheme__region").get(pk=entry.pk)
+    scheme = locked.indicator.scheme
+    if not is_assessor(actor, scheme.region):
+        raise PermissionRefused("只有区级综治中心可以审核自评", rule="assessment.review")
+    if locked.state != EntryState.SUBMITTED:
+        raise Conflict("该项自评不在待审核状态", rule="assessment.entry_state")
+    _month_open(scheme, locked.month)
+    note = (note or "").strip()
+    if len(note) > 300:
+        raise ValidationFailed("审核意见不能超过 300 字", field="note")
+    if approve:
+        if value in (None, ""):
+            number = locked.self_value
+        else:
+            try:
+                number = float(value)
+                if not 0 <= number <= 100:
+                    raise ValueError
+            except (TypeError, ValueError):
+                raise ValidationFailed("审核完成度应为 0–100 之间的数字", field="value") from None
+        locked.state = EntryState.APPROVED
+        locked.reviewed_value = round(number, 2)
+    else:
+        if len(note) < 2:
+            raise ValidationFailed("退回须填写理由", field="note")
+        locked.state = EntryState.RETURNED
+    locked.review_note = note
+    locked.reviewed_by = actor
+    locked.reviewed_at = clock.now()
+    locked.save()
+    return locked

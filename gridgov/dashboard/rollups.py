@@ -1,0 +1,233 @@
+"""Keeping the command-centre rollups current.
+
+Every case action appends a `CaseEvent` in the action's transaction (gridgov.cases.services); a
+post_save receiver on `CaseEvent` updates `RegionDayStat` and `LiveCase` inside that same
+transaction, so a rolled-back action leaves no trace in the rollups and a committed one is
+visible at once. The cases app knows nothing of this (signals, not calls).
+
+Bulk loaders that bypass the services (the demo data, imports, `gridgov synth`) must run
+`manage.py dashboard_rebuild` afterwards; the rebuild derives the same rows from the timeline and
+the case table, and is also the repair tool after any doubt.
+
+Counting rules (the same in the receiver and the rebuild):
+- reported: "report" and "settle" events, on the local day of the event;
+- closed: "close" and "approve_settle" events; on time when the case's feedback came by its
+  completion deadline (the `closed_on_time` rule of gridgov.cases.sla); settled_on_spot for
+  "approve_settle";
+- rated / satisfied: "rate" events, satisfied when the score ≥ CASE_SATISFIED_MIN.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.db.models.functions import Length, Substr, TruncDate
+from django.db.models.signals import post_save
+from django.utils import timezone
+
+from gridgov.cases.models import FINAL_STATES, Case, CaseEvent, Urgency
+from gridgov.regions.models import Region
+
+from .models import COUNTERS, LiveCase, RegionDayStat
+
+MAX_DEPTH = 3  # district, town, village, grid
+REPORT_ACTIONS = ("report", "settle")
+CLOSE_ACTIONS = ("close", "approve_settle")
+URGENT = (Urgency.URGENT, Urgency.CRITICAL)
+
+
+def ancestor_paths(path: str) -> list[tuple[str, int]]:
+    codes = [c for c in path.strip("/").split("/") if c]
+    return [("/" + "/".join(codes[: d + 1]) + "/", d) for d in range(min(len(codes), MAX_DEPTH + 1))]
+
+
+def _satisfied_min() -> int:
+    return int(str(settings.GRIDGOV["CASE_SATISFIED_MIN"]))
+
+
+def _on_time(case: Case) -> bool:
+    return case.handle_deadline is None or (case.handled_at is not None and case.handled_at <= case.handle_deadline)
+
+
+def deltas_for(event: CaseEvent, case: Case) -> dict[str, int]:
+    out: dict[str, int] = {}
+    if event.action in REPORT_ACTIONS:
+        out["reported"] = 1
+        if case.urgency in URGENT:
+            out["urgent"] = 1
+    elif event.action in CLOSE_ACTIONS and event.to_state == "closed":
+        out["closed"] = 1
+        if _on_time(case):
+            out["closed_on_time"] = 1
+        if event.action == "approve_settle":
+            out["settled_on_spot"] = 1
+    elif event.action == "rate":
+        score = (event.detail or {}).get("score")
+        if isinstance(score, int):
+            out["rated"] = 1
+            if score >= _satisfied_min():
+                out["satisfied"] = 1
+    return out
+
+
+def bump(path: str, day: dt.date, deltas: dict[str, int]) -> None:
+    """Add `deltas` to the day rows of `path` and its ancestors (a conditional UPDATE, or an
+    INSERT when the row does not exist yet; a concurrent INSERT loses to the unique constraint and
+    retries as an UPDATE)."""
+    if not deltas:
+        return
+    updates = {k: F(k) + v for k, v in deltas.items()}
+    for p, depth in ancestor_paths(path):
+        if RegionDayStat.objects.filter(region_path=p, day=day).update(**updates):
+            continue
+        try:
+            with transaction.atomic():
+                RegionDayStat.objects.create(region_path=p, depth=depth, day=day, **deltas)
+        except IntegrityError:
+            RegionDayStat.objects.filter(region_path=p, day=day).update(**updates)
+
+
+def live_row(case: Case) -> LiveCase:
+    return LiveCase(
+        case_id=case.pk,
+        number=case.number,
+        region_path=case.region_path,
+        category=case.category.name if case.category_id else "",
+        state=case.state,
+        urgency=case.urgency,
+        source=case.source,
+        summary=(case.description or "")[:80],
+        lat=case.lat,
+        lng=case.lng,
+        reported_at=case.reported_at,
+        deadline=case.deadline,
+        warn_at=case.warn_at,
+        supervised=case.supervised,
+    )
+
+
+def sync_live(case: Case) -> None:
+    if case.state in FINAL_STATES:
+        LiveCase.objects.filter(case_id=case.pk).delete()
+        return
+    row = live_row(case)
+    values = {f.attname: getattr(row, f.attname) for f in LiveCase._meta.concrete_fields if f.attname != "case_id"}
+    if not LiveCase.objects.filter(case_id=case.pk).update(**values):
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            LiveCase.objects.filter(case_id=case.pk).update(**values)
+
+
+def apply_event(event: CaseEvent) -> None:
+    case = Case.objects.select_related("category").get(pk=event.case_id)
+    bump(case.region_path, timezone.localdate(event.at), deltas_for(event, case))
+    sync_live(case)
+
+
+def _on_case_event(sender: Any, instance: CaseEvent, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    if raw or not created:
+        return
+    apply_event(instance)
+
+
+def connect() -> None:
+    post_save.connect(_on_case_event, sender=CaseEvent, dispatch_uid="dashboard.rollups.case_event")
+
+
+# --- rebuild -----------------------------------------------------------------------------------------------
+
+
+def _uniform_length(root: Region, depth: int) -> int | None:
+    lengths = list(
+        Region.objects.filter(path__startswith=root.path, depth=depth)
+        .annotate(n=Length("path"))
+        .values_list("n", flat=True)
+        .distinct()[:2]
+    )
+    return lengths[0] if len(lengths) == 1 else None
+
+
+def _event_counts(events: Any, n: int, tz: Any) -> Iterable[dict[str, Any]]:
+    satisfied_min = _satisfied_min()
+    on_time = Q(case__handle_deadline__isnull=True) | Q(
+        case__handled_at__isnull=False, case__handled_at__lte=F("case__handle_deadline")
+    )
+    report = Q(action__in=REPORT_ACTIONS)
+    close = Q(action__in=CLOSE_ACTIONS, to_state="closed")
+    rate = Q(action="rate", detail__score__isnull=False)
+    return (
+        events.filter(report | close | rate)
+        .annotate(prefix=Substr("case__region_path", 1, n), day=TruncDate("at", tzinfo=tz))
+        .values("prefix", "day")
+        .annotate(
+            reported=Count("id", filter=report),
+            urgent=Count("id", filter=report & Q(case__urgency__in=URGENT)),
+            closed=Count("id", filter=close),
+            closed_on_time=Count("id", filter=close & on_time),
+            settled_on_spot=Count("id", filter=close & Q(action="approve_settle")),
+            rated=Count("id", filter=rate),
+            satisfied=Count("id", filter=rate & Q(detail__score__gte=satisfied_min)),
+        )
+        .order_by()
+    )
+
+
+@transaction.atomic
+def rebuild(*, root: Region) -> tuple[int, int]:
+    """Recompute every rollup row under `root` from the timeline and the case table."""
+    tz = timezone.get_current_timezone()
+    RegionDayStat.objects.filter(region_path__startswith=root.path).delete()
+    LiveCase.objects.filter(region_path__startswith=root.path).delete()
+    events = CaseEvent.objects.filter(case__region_path__startswith=root.path)
+    rows: list[RegionDayStat] = []
+    for depth in range(root.depth, MAX_DEPTH + 1):
+        n = _uniform_length(root, depth)
+        if n is not None:
+            for r in _event_counts(events, n, tz):
+                counts = {k: r[k] for k in COUNTERS}
+                if any(counts.values()):
+                    rows.append(RegionDayStat(region_path=r["prefix"], depth=depth, day=r["day"], **counts))
+        else:
+            rows.extend(_rebuild_depth_slow(events, depth))
+    RegionDayStat.objects.bulk_create(rows, batch_size=2000)
+    live = 0
+    batch: list[LiveCase] = []
+    open_cases = (
+        Case.objects.filter(region_path__startswith=root.path)
+        .exclude(state__in=[str(s) for s in FINAL_STATES])
+        .select_related("category")
+        .order_by("id")
+    )
+    for case in open_cases.iterator(2000):
+        batch.append(live_row(case))
+        if len(batch) >= 2000:
+            LiveCase.objects.bulk_create(batch)
+            live += len(batch)
+            batch = []
+    LiveCase.objects.bulk_create(batch)
+    live += len(batch)
+    return len(rows), live
+
+
+def _rebuild_depth_slow(events: Any, depth: int) -> list[RegionDayStat]:
+    """Regions of mixed code lengths at one depth: group in Python."""
+    sums: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    for event in events.select_related("case__category").iterator(2000):
+        paths = ancestor_paths(event.case.region_path)
+        if len(paths) <= depth:
+            continue
+        for k, v in deltas_for(event, event.case).items():
+            sums[(paths[depth][0], timezone.localdate(event.at))][k] += v
+    return [
+        RegionDayStat(region_path=p, depth=depth, day=day, **counts)
+        for (p, day), counts in sums.items()
+        if any(counts.values())
+    ]
