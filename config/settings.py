@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "gridgov.accounts",
     "gridgov.cases",
     "gridgov.registers",
+    "gridgov.fieldwork",
+    "gridgov.mediation",
     "gridgov.assessment",
     "gridgov.dashboard",
 ]

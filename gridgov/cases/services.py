@@ -121,6 +121,10 @@ def parties_of(user: User | None, case: Case, *, tracking_code: str | None = Non
                 out.add(Party.GRID_LEADER)
     if case.reporter_id and case.reporter_id == user.pk:
         out.add(Party.REPORTER)
+    if role == Role.MEDIATOR and user.jurisdiction_id:
+        path = _jurisdiction_path(user)
+        if path and case.region_path.startswith(path):
+            out.add(Party.MEDIATOR)
     return out
 
 
@@ -175,8 +179,12 @@ def allowed_actions(actor: User | None, case: Case) -> list[str]:
     """The actions the actor may take on the case now (for buttons and the API)."""
     from .states import actions_from
 
+    from .states import MEDIATION_ACTIONS
+
     out = []
     for t in actions_from(case.state):
+        if t.action in MEDIATION_ACTIONS:
+            continue
         try:
             check_may(actor, case, t.action)
         except (PermissionRefused, Conflict):
@@ -1295,6 +1303,116 @@ def case_add_note(*, actor: User, case: Case, text: str) -> CaseEvent:
     event = _event(case, action="note", from_state=case.state, actor=actor, at=now, note=text, is_public=False)
     _save(case, [])
     return event
+
+
+# --- mediation (called by gridgov.mediation; the dispute carries the detail) ------------------------------
+
+
+@transaction.atomic
+def case_refer_mediation(
+    *, actor: User, case: Case, reference: str, note: str = "", expected_version: int | None = None
+) -> Case:
+    """转人民调解: the centre hands a dispute case to a mediation centre. The mediation is the
+    handling step, so the case runs on its category's handle limit, held by no department."""
+    case = _lock(case, expected_version)
+    check_may(actor, case, "refer_mediation")
+    now = clock.now()
+    before = case.state
+    limits = _limits(case)
+    for row in case.assignments.filter(active=True):
+        row.active = False
+        row.save(update_fields=["active"])
+    case.state = State.HANDLING
+    case.accepted_at = case.accepted_at or now
+    case.dispatched_at = now
+    case.signed_at = now
+    case.department = None
+    case.handler = None
+    case.handle_deadline = sla.add_limit(now, limits.handle_value, limits.handle_unit)
+    _set_step(case, now, case.handle_deadline, limits.handle_unit)
+    _save(
+        case,
+        ["state", "accepted_at", "dispatched_at", "signed_at", "department_id", "handler_id", "handle_deadline"]
+        + STEP_FIELDS,
+    )
+    _event(
+        case,
+        action="refer_mediation",
+        from_state=before,
+        actor=actor,
+        at=now,
+        note=note.strip(),
+        public_note="已转人民调解",
+        detail={"dispute": reference},
+    )
+    return case
+
+
+def _check_in_mediation(case: Case) -> None:
+    last = case.events.exclude(action="note").order_by("-at", "-id").values_list("action", flat=True).first()
+    if case.department_id is not None or last != "refer_mediation":
+        raise InvalidTransition(f"案件 {case.number} 不在人民调解中", rule="cases.mediation.state")
+
+
+@transaction.atomic
+def case_mediation_close(*, actor: User, case: Case, result: str, reference: str) -> Case:
+    """调解结案: the dispute opened from this case was settled; the agreement is the result."""
+    case = _lock(case, None)
+    check_may(actor, case, "mediation_close")
+    _check_in_mediation(case)
+    result = _text(result, "result", "调解结果", maximum=DESCRIPTION_MAX)
+    now = clock.now()
+    before = case.state
+    case.state = State.CLOSED
+    case.result = result
+    case.handled_at = now
+    case.closed_at = now
+    _set_step(case, now, None, LimitUnit.WORK_HOURS)
+    _save(case, ["state", "result", "handled_at", "closed_at", *STEP_FIELDS])
+    _event(
+        case,
+        action="mediation_close",
+        from_state=before,
+        actor=actor,
+        at=now,
+        note=result,
+        public_note="经人民调解达成协议，已办结",
+        detail={"dispute": reference, "late": bool(case.handle_deadline and now > case.handle_deadline)},
+    )
+    return case
+
+
+@transaction.atomic
+def case_mediation_return(*, actor: User, case: Case, reason: str, reference: str) -> Case:
+    """调解终结退回: mediation ended without settlement (failed, transferred, withdrawn); the centre
+    takes the case back to dispatch or close it."""
+    case = _lock(case, None)
+    check_may(actor, case, "mediation_return")
+    _check_in_mediation(case)
+    reason = _text(reason, "reason", "退回理由")
+    now = clock.now()
+    before = case.state
+    case.state = State.ACCEPTED
+    _center_step_deadline(case, now)
+    _save(case, ["state", *STEP_FIELDS])
+    _event(
+        case,
+        action="mediation_return",
+        from_state=before,
+        actor=actor,
+        at=now,
+        note=reason,
+        is_public=False,
+        detail={"dispute": reference},
+    )
+    notify.notify(
+        kind=NotificationKind.RETURNED,
+        case=case,
+        users=notify.operators_of(case.center_id),
+        title=f"调解未成退回：{case.number}",
+        body=reason[:120],
+    )
+    return case
 
 
 # --- SLA sweep -------------------------------------------------------------------------------------------

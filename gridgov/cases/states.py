@@ -45,6 +45,8 @@ class Party(StrEnum):
     GRID_TEAM = "grid_team"
     # The person who reported it (staff by account; citizens by tracking code).
     REPORTER = "reporter"
+    # A mediator whose jurisdiction covers the case (gridgov.mediation acts through it).
+    MEDIATOR = "mediator"
 
 
 PARTY_ROLES: dict[Party, frozenset[str]] = {
@@ -64,6 +66,7 @@ PARTY_ROLES: dict[Party, frozenset[str]] = {
             Role.DEPARTMENT_HANDLER,
         }
     ),
+    Party.MEDIATOR: frozenset({Role.MEDIATOR}),
 }
 
 PARTY_LABELS: dict[Party, Promise] = {
@@ -74,6 +77,7 @@ PARTY_LABELS: dict[Party, Promise] = {
     Party.GRID_LEADER: _("所在网格网格长"),
     Party.GRID_TEAM: _("所在网格网格员"),
     Party.REPORTER: _("上报人"),
+    Party.MEDIATOR: _("辖区调解员"),
 }
 
 # Staff roles that may put a case in (leaders and mediators read; admins configure).
@@ -153,6 +157,26 @@ TRANSITIONS: dict[str, Transition] = {
         _t("supervise", _("督办"), ALL_OPEN - {S.SETTLE_PENDING}, None, Party.SUPERIOR_CENTER),
         _t("approve_settle", _("同意就地化解"), {S.SETTLE_PENDING}, S.CLOSED, Party.GRID_LEADER),
         _t("refuse_settle", _("不同意就地化解"), {S.SETTLE_PENDING}, S.REPORTED, Party.GRID_LEADER),
+        # Driven by gridgov.mediation (a dispute opened from the case is its handling step); not
+        # offered on the case screen.
+        _t(
+            "refer_mediation",
+            _("转人民调解"),
+            {S.REPORTED, S.ACCEPTED},
+            S.HANDLING,
+            Party.CENTER,
+            note="mediation is the handling step, on the category's handle limit",
+        ),
+        _t("mediation_close", _("调解结案"), {S.HANDLING}, S.CLOSED, Party.MEDIATOR, note="the dispute was settled"),
+        _t(
+            "mediation_return",
+            _("调解终结退回"),
+            {S.HANDLING},
+            S.ACCEPTED,
+            Party.MEDIATOR,
+            Party.SUPERIOR_CENTER,
+            note="the dispute failed, was transferred or withdrawn: back to the centre",
+        ),
         _t(
             "note",
             _("备注"),
@@ -165,6 +189,9 @@ TRANSITIONS: dict[str, Transition] = {
         ),
     ]
 }
+
+# Actions another app performs through its own screens (never a button on the case page).
+MEDIATION_ACTIONS = frozenset({"refer_mediation", "mediation_close", "mediation_return"})
 
 # How a case comes into being (not a transition of an existing case).
 REPORT_TARGETS = (S.REPORTED, S.SETTLE_PENDING)
