@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "gridgov.regions",
     "gridgov.accounts",
     "gridgov.cases",
+    "gridgov.integrations",
     "gridgov.registers",
     "gridgov.fieldwork",
     "gridgov.mediation",
@@ -250,3 +251,29 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 GRIDGOV_DEMO_DATA_KEY = "gridgov-DEMO-ONLY-data-key-do-not-use-in-production"
 GRIDGOV_DATA_KEY = os.environ.get("GRIDGOV_DATA_KEY", GRIDGOV_DEMO_DATA_KEY)
 GRIDGOV_DATA_KEYS_PREVIOUS = [k for k in os.environ.get("GRIDGOV_DATA_KEYS_PREVIOUS", "").split(",") if k]
+
+# --- integrations: Open311, 12345/110 work orders, sensor alerts, outbound webhooks -------------
+GRIDGOV.update(
+    {
+        # What Open311 `jurisdiction_id` names this installation (besides region codes), e.g.
+        # "xiaoshan.gov.cn"; discovery's contact and where to ask for an api_key.
+        "OPEN311_JURISDICTION_ID": os.environ.get("GRIDGOV_OPEN311_JURISDICTION_ID", ""),
+        "OPEN311_CONTACT": os.environ.get("GRIDGOV_OPEN311_CONTACT", ""),
+        "OPEN311_KEY_SERVICE": os.environ.get("GRIDGOV_OPEN311_KEY_SERVICE", ""),
+        # Main categories never published through Open311 (disputes, security clues, special
+        # groups, individual welfare requests).
+        "OPEN311_PRIVATE_CATEGORIES": os.environ.get("GRIDGOV_OPEN311_PRIVATE_CATEGORIES", "01,04,09,10").split(","),
+        # Signed inbound webhooks: accepted clock skew (seconds) and body size.
+        "WEBHOOK_TIMESTAMP_TOLERANCE": env_int("GRIDGOV_WEBHOOK_TIMESTAMP_TOLERANCE", 300),
+        "WEBHOOK_MAX_BODY_BYTES": env_int("GRIDGOV_WEBHOOK_MAX_BODY_BYTES", 256 * 1024),
+        # Outbound deliveries: attempts, exponential back-off base and cap (seconds), timeout.
+        "OUTBOX_MAX_ATTEMPTS": env_int("GRIDGOV_OUTBOX_MAX_ATTEMPTS", 8),
+        "OUTBOX_BACKOFF_SECONDS": env_int("GRIDGOV_OUTBOX_BACKOFF_SECONDS", 30),
+        "OUTBOX_BACKOFF_MAX_SECONDS": env_int("GRIDGOV_OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600),
+        "OUTBOX_TIMEOUT_SECONDS": env_int("GRIDGOV_OUTBOX_TIMEOUT_SECONDS", 5),
+        # 12345/110 push-back client (dotted path): the HTTP one, or a site's own.
+        "HOTLINE_CLIENT": os.environ.get(
+            "GRIDGOV_HOTLINE_CLIENT", "gridgov.integrations.hotline_12345.clients.HttpHotlineClient"
+        ),
+    }
+)

@@ -1,0 +1,40 @@
+"""POST /integrations/hotline/<code>/orders: one 12345 / 110 work order as signed JSON.
+
+Body: {"order_no", "content", "title"?, "category_code"? | "category"?, "urgency"?, "lat"+"lng" |
+"grid_code", "address"?, "caller_name"?, "caller_phone"?}. Answers 201 {"result": "created", …}
+for a new order, 200 with "updated" / "unchanged" for a re-delivery.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from .. import security
+from ..inbound import handle
+from ..models import HotlineChannel
+from .clients import SECRET_CONTEXT
+from .services import order_upsert, parse_order
+
+
+@csrf_exempt
+def order_webhook(request: HttpRequest, code: str) -> JsonResponse:
+    channel = HotlineChannel.objects.select_related("jurisdiction").filter(code=code, is_active=True).first()
+
+    def secret() -> str | None:
+        return security.unseal(channel.secret_sealed, context=SECRET_CONTEXT) if channel else None
+
+    def process(data: Any) -> tuple[dict[str, Any], int]:
+        assert channel is not None
+        result = order_upsert(channel=channel, order=parse_order(data))
+        body = {
+            "result": result.result,
+            "order_no": result.order.external_id,
+            "case_number": result.case.number,
+            "deliveries": result.order.deliveries,
+        }
+        return body, 201 if result.result == "created" else 200
+
+    return handle(request, secret=secret, process=process)
