@@ -16,6 +16,7 @@ from ninja.security import django_auth
 from gridgov.accounts.tokens import bearer_token_auth
 from gridgov.common.errors import DomainError
 from gridgov.cases.api import router as cases_router
+from gridgov.dashboard.api import router as dashboard_router
 from gridgov.regions.api import router as regions_router
 
 
@@ -58,3 +59,4 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 
 api.add_router("/regions", regions_router)
 api.add_router("/cases", cases_router)
+api.add_router("/dashboard", dashboard_router)

@@ -13,6 +13,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("gridgov.cases.public_urls")),
     path("integrations/", include("gridgov.integrations.urls")),
     path("open311/v2/", include("gridgov.integrations.open311.urls")),
+    path("assessment/", include("gridgov.assessment.urls")),
+    path("dashboard/", include("gridgov.dashboard.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
