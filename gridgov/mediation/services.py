@@ -794,15 +794,16 @@ def _bigrams(text: str) -> set[str]:
 
 
 def same_subject(a: str, b: str) -> bool:
-    """Two subjects are the same matter when they share most of their character pairs (Chinese
-    has no word boundaries; bigram overlap survives reordering and small rewording)."""
+    """Two subjects are the same matter when at least half the character pairs of the shorter one
+    occur in the other (Chinese has no word boundaries; bigram overlap survives reordering and
+    rewording such as 小区违建长期未拆除 / 要求拆除小区违建)."""
     ka, kb = subject_key(a), subject_key(b)
     if not ka or not kb:
         return False
     if ka in kb or kb in ka:
         return True
     x, y = _bigrams(ka), _bigrams(kb)
-    return len(x & y) / len(x | y) >= 0.4
+    return len(x & y) / min(len(x), len(y)) >= 0.5
 
 
 def person_key(name: str, phone: str) -> str:
@@ -901,8 +902,10 @@ def petition_register(
         if p.matter == matter and same_subject(p.subject, subject)
     ]
     if earlier:
-        petition.first = earlier[0].first or earlier[0]
-        petition.repeat_no = len(earlier)
+        root = earlier[0].first or earlier[0]
+        petition.first = root
+        # The chain, not only the matches: a phone changed between visits still counts.
+        petition.repeat_no = Petition.objects.filter(Q(pk=root.pk) | Q(first=root)).count()
     tag = f"【重复信访·第{petition.repeat_no + 1}次】" if earlier else "【信访】"
     case = case_services.case_report(
         actor=actor,

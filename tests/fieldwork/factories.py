@@ -46,7 +46,11 @@ def make_campaign(p: Personas, *, start: bool = True, items: int = 3, kinds: tup
 def make_inspection(p: Personas, campaign: Campaign, *, place: Place | None = None) -> Inspection:
     place = place or make_place(p.tree.microgrids[0])
     return services.inspection_assign(
-        actor=p.town_operator, campaign=campaign, place=place, assignee=p.grid_worker, due_on=TODAY + dt.timedelta(days=7)
+        actor=p.town_operator,
+        campaign=campaign,
+        place=place,
+        assignee=p.grid_worker,
+        due_on=TODAY + dt.timedelta(days=7),
     )
 
 

@@ -6,13 +6,13 @@ import datetime as dt
 
 import pytest
 
+from gridgov.accounts.scope import Scope
 from gridgov.common import clock
 from gridgov.common.errors import Conflict, PermissionRefused, ValidationFailed
 from gridgov.fieldwork import selectors, services
 from gridgov.fieldwork.models import CampaignState, HazardEvent, HazardState, InspectionState
 from gridgov.fieldwork.services import ItemResult
 from gridgov.fieldwork.states import HAZARD_TRANSITIONS
-from gridgov.accounts.scope import Scope
 from tests.cases.factories import TZ
 from tests.fieldwork.factories import (
     TODAY,
