@@ -13,6 +13,7 @@ DEMO_LOADERS: list[str] = [
     "gridgov.regions.demo.load",
     "gridgov.accounts.demo.load",
     "gridgov.cases.demo.load",
+    "gridgov.integrations.demo.load",
     "gridgov.assessment.demo.load",
 ]
 
