@@ -18,6 +18,7 @@ from gridgov.common.errors import DomainError
 from gridgov.cases.api import router as cases_router
 from gridgov.dashboard.api import router as dashboard_router
 from gridgov.regions.api import router as regions_router
+from gridgov.registers.api import router as registers_router
 
 
 class Utf8JSONRenderer(JSONRenderer):
@@ -60,3 +61,4 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 api.add_router("/regions", regions_router)
 api.add_router("/cases", cases_router)
 api.add_router("/dashboard", dashboard_router)
+api.add_router("/registers", registers_router)

@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("gridgov.common.urls")),
     path("accounts/", include("gridgov.accounts.urls")),
     path("regions/", include("gridgov.regions.urls")),
+    path("registers/", include("gridgov.registers.urls")),
     path("cases/", include("gridgov.cases.urls")),
     path("", include("gridgov.cases.public_urls")),
     path("integrations/", include("gridgov.integrations.urls")),

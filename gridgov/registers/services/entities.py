@@ -18,6 +18,7 @@ from django.db import IntegrityError, models, transaction
 from gridgov.accounts.scope import Scope
 from gridgov.common import clock
 from gridgov.common.errors import Conflict, ValidationFailed
+from gridgov.regions.models import Region
 
 from .. import codes, permissions
 from ..idnumber import normalise_credit_code, normalise_phone
@@ -46,6 +47,9 @@ class Entity:
     refs: dict[str, type[models.Model]] = field(default_factory=dict)
     phones: tuple[str, ...] = ("contact_phone",)
     extra_clean: Callable[[Errors, Any], None] | None = None
+    # Governance bodies sit at a level of the tree (a town's centre belongs to the town), not in a
+    # micro-grid like everything else.
+    any_level: bool = False
 
 
 def _clean_organisation(errors: Errors, obj: Organisation) -> None:
@@ -69,12 +73,15 @@ def _clean_place(errors: Errors, obj: Place) -> None:
         obj.rental_hazard = obj.rental_hazard or codes.RentalHazard.NONE
     else:
         obj.rental_use = obj.rental_hazard = ""
-    if not obj.inspection_cycle_days:
-        obj.inspection_cycle_days = DEFAULT_CYCLE.get(obj.risk_level, 30)
-    if obj.last_inspected_on and obj.last_inspected_on > clock.today():
+    try:
+        cycle = int(obj.inspection_cycle_days or 0) or DEFAULT_CYCLE.get(obj.risk_level, 30)
+        last = Place._meta.get_field("last_inspected_on").to_python(obj.last_inspected_on)  # type: ignore[union-attr]
+    except (TypeError, ValueError, DjangoValidationError):
+        return  # the model's own validation reports the malformed value
+    obj.inspection_cycle_days, obj.last_inspected_on = cycle, last
+    if last and last > clock.today():
         errors.add("last_inspected_on", "最近巡查日期不能晚于今天")
-    base = obj.last_inspected_on or clock.today()
-    obj.next_inspection_due = base + dt.timedelta(days=int(obj.inspection_cycle_days or 30))
+    obj.next_inspection_due = (last or clock.today()) + dt.timedelta(days=cycle)
 
 
 def _clean_line(errors: Errors, obj: LineSegment) -> None:
@@ -174,6 +181,7 @@ ENTITIES: dict[str, Entity] = {
         GovernanceOrg,
         "综治组织",
         ["name", "institution_type", "level", "address", "head_name", "contact_phone", "member_units"],
+        any_level=True,
     ),
     "teams": Entity(
         "teams",
@@ -181,6 +189,7 @@ ENTITIES: dict[str, Entity] = {
         "综治队伍",
         ["name", "team_type", "leader_name", "contact_phone", "member_count", "duties"],
         refs={"organisation_id": GovernanceOrg},
+        any_level=True,
     ),
 }
 
@@ -227,7 +236,7 @@ def _phone(errors: Errors, name: str, value: Any) -> str:
         return ""
 
 
-def _place(errors: Errors, scope: Scope, obj: Any, data: Mapping[str, Any], *, creating: bool) -> None:
+def _place(errors: Errors, scope: Scope, spec: Entity, obj: Any, data: Mapping[str, Any], *, creating: bool) -> None:
     lat, lng = data.get("lat"), data.get("lng")
     try:
         lat = float(lat) if lat not in (None, "") else None
@@ -241,6 +250,17 @@ def _place(errors: Errors, scope: Scope, obj: Any, data: Mapping[str, Any], *, c
     if not code and lat is None and building is not None:
         code = building.region.code
         lat, lng = building.lat, building.lng
+    if code and spec.any_level:
+        region = Region.objects.filter(code=str(code).strip()).first()
+        if region is None:
+            errors.add("region_code", f"区域代码 {code} 不存在")
+        elif not scope.covers(region.path):
+            errors.add("region_code", "该区域不在您的辖区内")
+        else:
+            obj.region, obj.region_path = region, region.path
+            obj.lat = lat if lat is not None else region.centroid_lat
+            obj.lng = lng if lng is not None else region.centroid_lng
+        return
     if code or lat is not None or creating:
         region = errors.run(lambda: resolve_leaf(scope, region_code=code, lat=lat, lng=lng))
         if region is not None:
@@ -268,11 +288,12 @@ def entity_create(*, actor: User, entity: str, data: Mapping[str, Any]) -> Any:
     errors = Errors()
     obj = spec.model(created_by=actor)
     _apply(errors, scope, spec, obj, data)
-    _place(errors, scope, obj, data, creating=True)
-    if spec.extra_clean and not errors:
+    if spec.key == "places" and not data.get("inspection_cycle_days"):
+        obj.inspection_cycle_days = 0  # type: ignore[attr-defined]  # derived from the risk level
+    _place(errors, scope, spec, obj, data, creating=True)
+    if spec.extra_clean:
         spec.extra_clean(errors, obj)
-    if not errors:
-        _full_clean(errors, obj)
+    _full_clean(errors, obj)
     errors.raise_if_any(f"{spec.label}信息有误")
     return _save(actor, obj)
 
@@ -286,11 +307,10 @@ def entity_update(*, actor: User, obj: Any, data: Mapping[str, Any]) -> Any:
     require_covers(scope, locked.region_path, f"该{spec.label}")  # type: ignore[attr-defined]
     errors = Errors()
     _apply(errors, scope, spec, locked, data)
-    _place(errors, scope, locked, data, creating=False)
-    if spec.extra_clean and not errors:
+    _place(errors, scope, spec, locked, data, creating=False)
+    if spec.extra_clean:
         spec.extra_clean(errors, locked)
-    if not errors:
-        _full_clean(errors, locked)
+    _full_clean(errors, locked)
     errors.raise_if_any(f"{spec.label}信息有误")
     return _save(actor, locked)
 
