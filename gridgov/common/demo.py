@@ -12,6 +12,7 @@ from importlib import import_module
 DEMO_LOADERS: list[str] = [
     "gridgov.regions.demo.load",
     "gridgov.accounts.demo.load",
+    "gridgov.registers.demo.load",
     "gridgov.cases.demo.load",
     "gridgov.integrations.demo.load",
     "gridgov.assessment.demo.load",
