@@ -15,7 +15,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from gridgov.cases.models import Case, CaseEvent, State
+from gridgov.cases.models import Case, CaseEvent, Source, State
 from gridgov.cases.states import ACTION_LABELS
 
 from .models import ExternalOrder, OutboxKind, OutboxMessage, WebhookSubscription
@@ -23,6 +23,7 @@ from .outbox import schedule_after_commit
 
 # Actions that change what the hotline caller is told even when the state stays (a reply).
 PUSH_ACTIONS = frozenset({"handle", "reject", "merge", "close", "approve_settle"})
+HOTLINE_SOURCES = frozenset({Source.HOTLINE_12345, Source.POLICE_110})
 
 
 def iso(value: Any) -> str | None:
@@ -84,11 +85,21 @@ def hotline_payload(event: CaseEvent, case: Case, order: ExternalOrder) -> dict[
 def case_event_saved(sender: type[CaseEvent], instance: CaseEvent, created: bool, **kwargs: Any) -> None:
     if not created or kwargs.get("raw"):
         return
+    subscriptions = list(WebhookSubscription.objects.filter(is_active=True).select_related("jurisdiction"))
+    changes_state = bool(instance.from_state) and instance.from_state != instance.to_state
+    # instance.case is the object the service passed in: no query to read its source.
+    may_push = (
+        instance.is_public
+        and (changes_state or instance.action in PUSH_ACTIONS)
+        and instance.case.source in HOTLINE_SOURCES
+    )
+    if not subscriptions and not may_push:
+        return
     case = Case.objects.select_related("category", "region", "center", "department").get(pk=instance.case_id)
     now = instance.at
     rows: list[OutboxMessage] = []
     name = event_name(instance)
-    for sub in WebhookSubscription.objects.filter(is_active=True).select_related("jurisdiction"):
+    for sub in subscriptions:
         if case.region_path.startswith(sub.jurisdiction.path) and sub.wants(name):
             rows.append(
                 OutboxMessage(
@@ -101,8 +112,7 @@ def case_event_saved(sender: type[CaseEvent], instance: CaseEvent, created: bool
                     created_at=now,
                 )
             )
-    changes_state = bool(instance.from_state) and instance.from_state != instance.to_state
-    if instance.is_public and (changes_state or instance.action in PUSH_ACTIONS):
+    if may_push:
         order = ExternalOrder.objects.select_related("channel").filter(case_id=case.pk).first()
         if order is not None and order.channel.is_active:
             from .hotline_12345.clients import client
