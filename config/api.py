@@ -17,6 +17,8 @@ from gridgov.accounts.tokens import bearer_token_auth
 from gridgov.common.errors import DomainError
 from gridgov.cases.api import router as cases_router
 from gridgov.dashboard.api import router as dashboard_router
+from gridgov.fieldwork.api import router as fieldwork_router
+from gridgov.mediation.api import router as mediation_router
 from gridgov.regions.api import router as regions_router
 from gridgov.registers.api import router as registers_router
 
@@ -62,3 +64,5 @@ api.add_router("/regions", regions_router)
 api.add_router("/cases", cases_router)
 api.add_router("/dashboard", dashboard_router)
 api.add_router("/registers", registers_router)
+api.add_router("/fieldwork", fieldwork_router)
+api.add_router("/mediation", mediation_router)

@@ -10,6 +10,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("gridgov.accounts.urls")),
     path("regions/", include("gridgov.regions.urls")),
     path("registers/", include("gridgov.registers.urls")),
+    path("fieldwork/", include("gridgov.fieldwork.urls")),
+    path("mediation/", include("gridgov.mediation.urls")),
     path("cases/", include("gridgov.cases.urls")),
     path("", include("gridgov.cases.public_urls")),
     path("integrations/", include("gridgov.integrations.urls")),

@@ -336,9 +336,13 @@ class Progress:
         return self.checked / self.units if self.units else None
 
     @property
+    def real(self) -> int:
+        """Hazards that turned out to be hazards (voided ones are not)."""
+        return self.hazards - self.voided
+
+    @property
     def rectify_rate(self) -> float | None:
-        real = self.hazards - self.voided
-        return self.rectified / real if real else None
+        return self.rectified / self.real if self.real else None
 
 
 def campaign_progress(
