@@ -343,14 +343,22 @@ def _visit_obligations(ctx: Context, params: dict[str, Any]) -> dict[str, Measur
     )
     if kinds:
         members = members.filter(kind__in=kinds)
+    # A visit recorded against the membership counts for it; a visit to the person without one
+    # counts for each of the person's memberships (a home visit covers every reason to call).
     made: dict[int, int] = defaultdict(int)
-    for membership_id in Visit.objects.filter(
-        membership__in=members, visited_at__gte=ctx.start, visited_at__lt=min(ctx.end, ctx.as_of)
-    ).values_list("membership_id", flat=True):
-        made[membership_id] += 1
+    by_person: dict[int, int] = defaultdict(int)
+    for membership_id, person_id in Visit.objects.filter(
+        Q(membership__in=members) | Q(membership__isnull=True, person__in=members.values("person_id")),
+        visited_at__gte=ctx.start,
+        visited_at__lt=min(ctx.end, ctx.as_of),
+    ).values_list("membership_id", "person_id"):
+        if membership_id:
+            made[membership_id] += 1
+        elif person_id:
+            by_person[person_id] += 1
     out: dict[str, Measure] = defaultdict(Measure)
-    for mid, kind, level, path, started, ended in members.values_list(
-        "id", "kind", "attention_level", "region_path", "started_on", "ended_on"
+    for mid, person_id, kind, level, path, started, ended in members.values_list(
+        "id", "person_id", "kind", "attention_level", "region_path", "started_on", "ended_on"
     ).order_by("id"):
         village = path_at(path, 2)
         if village is None:
@@ -359,7 +367,7 @@ def _visit_obligations(ctx: Context, params: dict[str, Any]) -> dict[str, Measur
         if days <= 0:
             continue
         due = math.ceil(days / max(1, rules.get((kind, level), DEFAULT_VISIT_INTERVAL_DAYS)))
-        done = min(made.get(mid, 0), due)
+        done = min(made.get(mid, 0) + by_person.get(person_id, 0), due)
         m = out[village]
         m.denominator += due
         m.numerator += done

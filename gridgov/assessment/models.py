@@ -95,8 +95,9 @@ class Indicator(models.Model):
 
     Scoring rule (满分规则): linear between `zero_at` (0 marks) and `full_at` (full marks = weight),
     clamped, so "higher is better" has full_at > zero_at and "lower is better" the reverse. Below
-    `min_sample` records the indicator scores neutral: it is left out of the total, which is then
-    taken over the weight that was scored."""
+    `min_sample` records the indicator scores neutral: it gets the average score of the peers that
+    could be scored on it, and the region is ranked only when indicators carrying at least the
+    scheme's `min_scored_share` of the weight were really measured."""
 
     scheme = models.ForeignKey(Scheme, verbose_name=_("考核方案"), on_delete=models.CASCADE, related_name="indicators")
     code = models.CharField(_("编号"), max_length=16)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Sum
+from django.utils import timezone
 
 from gridgov.accounts.scope import Scope
 from gridgov.common.errors import NotFound
@@ -118,9 +119,9 @@ def _line_rows(data: ReportData) -> list[list[Any]]:
             ln.indicator_name,
             "结果" if ln.group == "outcome" else "过程",
             _value(ln),
-            ln.numerator,
-            ln.denominator,
-            "不计分" if ln.neutral else round(ln.score, 2),
+            f"{ln.numerator:g}",
+            f"{ln.denominator:g}",
+            f"{ln.score:.2f}（中性）" if ln.neutral else round(ln.score, 2),
             ln.weight,
             ln.note,
         ]
@@ -140,7 +141,11 @@ def to_xlsx(data: ReportData) -> bytes:
     bold = Font(bold=True)
     ws.append([data.title])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"数据截止 {data.assessment.as_of:%Y-%m-%d %H:%M}，状态：{data.assessment.get_status_display()}"])
+    ws.append(
+        [
+            f"数据截止 {timezone.localtime(data.assessment.as_of):%Y-%m-%d %H:%M}，状态：{data.assessment.get_status_display()}"
+        ]
+    )
     ws.append([])
     for k, v in data.figures.items():
         ws.append([k, v])
@@ -224,20 +229,21 @@ def to_pdf(data: ReportData) -> bytes:
         t.setStyle(TableStyle(style))
         return t
 
+    numbers = iter("一二三四五")
     story: list[Any] = [
         Paragraph(data.title, title),
         Paragraph(
-            f"数据截止 {data.assessment.as_of:%Y-%m-%d %H:%M} · 状态：{data.assessment.get_status_display()}"
+            f"数据截止 {timezone.localtime(data.assessment.as_of):%Y-%m-%d %H:%M} · 状态：{data.assessment.get_status_display()}"
             f" · 考核方案：{data.assessment.scheme.name}",
             body,
         ),
         Spacer(1, 4 * mm),
-        Paragraph("一、主要数据", h2),
+        Paragraph(f"{next(numbers)}、主要数据", h2),
         table([["项目", "数值"], *[[k, v] for k, v in data.figures.items()]], [50 * mm, 50 * mm]),
     ]
     if data.lines:
         story += [
-            Paragraph("二、指标得分", h2),
+            Paragraph(f"{next(numbers)}、指标得分", h2),
             table(
                 [LINE_HEAD, *_line_rows(data)],
                 [11 * mm, 22 * mm, 10 * mm, 18 * mm, 14 * mm, 16 * mm, 14 * mm, 11 * mm, 64 * mm],
@@ -274,7 +280,7 @@ def to_pdf(data: ReportData) -> bytes:
         }
         highlight = {i + 1: fills[r.list_colour] for i, r in enumerate(data.ranking) if r.list_colour in fills}
         story += [
-            Paragraph(f"三、{label}排名", h2),
+            Paragraph(f"{next(numbers)}、{label}排名", h2),
             drawing,
             table(
                 [RANK_HEAD, *_ranking_rows(data)],
@@ -288,7 +294,7 @@ def to_pdf(data: ReportData) -> bytes:
         Paragraph(
             f"榜单规则：综合得分 ≥ {rules.get('red_min_score')} 且名次在前 {rules.get('red_top_n') or '不限'} 名列入红榜；"
             f"低于 {rules.get('black_below')} 分列入黑榜；低于 {rules.get('yellow_below')} 分列入黄榜。"
-            f"样本不足的指标不计分，可计分权重低于 {float(rules.get('min_scored_share', 0)) * 100:.0f}% 的不参与排名。",
+            f"样本不足的指标按同级平均计分（中性），实际计分权重低于 {float(rules.get('min_scored_share', 0)) * 100:.0f}% 的不参与排名。",
             small,
         ),
     ]

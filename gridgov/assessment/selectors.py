@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from gridgov.accounts.scope import Scope
 from gridgov.cases.models import Case
@@ -68,7 +68,7 @@ def region_scores(
     qs = scope.filter(RegionScore.objects.filter(assessment=assessment, level=level))
     if within:
         qs = qs.filter(region_path__startswith=within)
-    return qs.select_related("region").order_by("rank", "region_path")
+    return qs.select_related("region").order_by(F("rank").asc(nulls_last=True), "region_path")
 
 
 def region_score_get(*, scope: Scope, assessment: Assessment, code: str) -> RegionScore:
@@ -125,7 +125,9 @@ def drill_records(*, scope: Scope, score: IndicatorScore) -> tuple[str, QuerySet
 
 
 def worker_scores(*, scope: Scope, assessment: Assessment) -> QuerySet[WorkerScore]:
-    return scope.filter(WorkerScore.objects.filter(assessment=assessment)).order_by("rank", "region_path")
+    return scope.filter(WorkerScore.objects.filter(assessment=assessment)).order_by(
+        F("rank").asc(nulls_last=True), "region_path"
+    )
 
 
 def process_indicators(*, scheme: Scheme) -> QuerySet[Indicator]:

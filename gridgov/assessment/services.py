@@ -229,11 +229,9 @@ def _outcome_line(ind: Indicator, m: indicators.Measure | None, households: int)
     if m.detail:
         records["detail"] = m.detail
     if value is None:
-        return _Line(
-            ind, unit, None, m.numerator, m.denominator, m.sample, 0.0, True, note or "无样本，不计分", records
-        )
+        return _Line(ind, unit, None, m.numerator, m.denominator, m.sample, 0.0, True, note or "无样本", records)
     if m.sample < ind.min_sample:
-        note = f"样本 {m.sample} 不足 {ind.min_sample}，不计分"
+        note = f"样本 {m.sample} 不足 {ind.min_sample}"
         return _Line(ind, unit, value, m.numerator, m.denominator, m.sample, 0.0, True, note, records)
     score = score_value(value, weight=ind.weight, full_at=ind.full_at, zero_at=ind.zero_at)
     return _Line(ind, unit, value, m.numerator, m.denominator, m.sample, score, False, "", records)
@@ -268,6 +266,24 @@ def _process_line(ind: Indicator, entries: list[ProcessEntry]) -> _Line:
     score = score_value(value, weight=ind.weight, full_at=ind.full_at, zero_at=ind.zero_at)
     records = {"model": "assessment.processentry", "ids": sorted(ids), "numerator_ids": []}
     return _Line(ind, "%", value, sum(values), len(values), len(values), score, False, "；".join(notes), records)
+
+
+def _neutral_at_peer_average(lines_by_region: dict[str, list[_Line]]) -> None:
+    """中性计分: an indicator without enough sample scores the average of the peers (same level)
+    that could be scored on it, so a thin sample neither lifts nor sinks a region — it is ranked on
+    what was measured, and a region measured on too little is not ranked at all."""
+    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for lines in lines_by_region.values():
+        for ln in lines:
+            if not ln.neutral:
+                sums[ln.indicator.code][0] += ln.score
+                sums[ln.indicator.code][1] += 1
+    for lines in lines_by_region.values():
+        for ln in lines:
+            if ln.neutral and ln.indicator.code in sums:
+                total, n = sums[ln.indicator.code]
+                ln.score = round(total / n, 4)
+                ln.note = f"{ln.note}，按同级平均计 {ln.score:.2f} 分" if ln.note else f"按同级平均计 {ln.score:.2f} 分"
 
 
 def _rank(scores: list[RegionScore] | list[WorkerScore], key: Any) -> None:
@@ -387,10 +403,13 @@ def assessment_compute(
                 lines.append(_process_line(ind, [entries.get((ind.pk, v.pk)) for v in by_town.get(t.path, [])]))  # type: ignore[misc]
         town_lines[t.path] = lines
 
+    _neutral_at_peer_average(village_lines)
+    _neutral_at_peer_average(town_lines)
+
     def region_score(r: Region, lines: list[_Line], level: str, parent_name: str, rankable: bool) -> RegionScore:
         scored = [ln for ln in lines if not ln.neutral]
         scored_weight = sum(ln.indicator.weight for ln in scored)
-        total = round(100.0 * sum(ln.score for ln in scored) / scored_weight, 2) if scored_weight else None
+        total = round(100.0 * sum(ln.score for ln in lines) / full_weight, 2) if scored_weight else None
         ranked = rankable and full_weight > 0 and scored_weight / full_weight >= float(rules["min_scored_share"])
         note = "" if ranked or not rankable else "可计分指标权重不足，不参与排名"
         return RegionScore(
@@ -401,8 +420,8 @@ def assessment_compute(
             level=level,
             parent_name=parent_name,
             total=total,
-            outcome_score=round(sum(ln.score for ln in scored if ln.indicator.group == Group.OUTCOME), 4),
-            process_score=round(sum(ln.score for ln in scored if ln.indicator.group == Group.PROCESS), 4),
+            outcome_score=round(sum(ln.score for ln in lines if ln.indicator.group == Group.OUTCOME), 4),
+            process_score=round(sum(ln.score for ln in lines if ln.indicator.group == Group.PROCESS), 4),
             scored_weight=scored_weight,
             full_weight=full_weight,
             ranked=bool(ranked and total is not None),

@@ -105,6 +105,10 @@ def test_one_case_does_not_top_the_ranking(personas, month):
     lone = RegionScore.objects.get(assessment=result.assessment, region=t.communities[2])
     a1 = lines(result.assessment, t.communities[2])["A1"]
     assert a1.neutral and a1.value == 100.0 and "不足" in a1.note
+    # Neutral: the average A1 score of the villages that could be scored on it (16.67 and 50).
+    peers = [lines(result.assessment, v)["A1"].score for v in (t.communities[0], t.communities[1])]
+    assert a1.score == pytest.approx(sum(peers) / 2, abs=0.01)
+    assert lone.total == pytest.approx(a1.score + 30, abs=0.01)
     assert not lone.ranked and lone.rank is None and lone.list_colour == ""
     top = RegionScore.objects.get(assessment=result.assessment, level="community", rank=1)
     assert top.region == t.communities[1]
