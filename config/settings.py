@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "gridgov.mediation",
     "gridgov.assessment",
     "gridgov.dashboard",
+    "gridgov.synth",
 ]
 
 MIDDLEWARE = [

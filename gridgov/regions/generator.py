@@ -168,11 +168,15 @@ def plan_district(
     communities: list[tuple[str, str, str, str]],
     *,
     seed: int = DEFAULT_SEED,
+    outline: Polygon | None = None,
 ) -> Plan:
     """`streets`: (code, name, kind); `communities`: (code, name, street_code, kind).
-    Returns the district plan with every level below filled in."""
+    Returns the district plan with every level below filled in. `outline` places a synthetic
+    district (`gridgov synth --scale city` lays several side by side); by default it comes from
+    `outline_for`."""
     rng = random.Random(f"{seed}:{district_code}")
-    outline = outline_for(district_code, rng)
+    default_outline = outline_for(district_code, rng)
+    outline = outline or default_outline
     district = Plan(district_code, district_name, Level.DISTRICT, Kind.DISTRICT, None, _clean(outline))
 
     seats = [TOWN_SEATS.get(code) for code, _, _ in streets]
