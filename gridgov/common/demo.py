@@ -13,6 +13,8 @@ DEMO_LOADERS: list[str] = [
     "gridgov.regions.demo.load",
     "gridgov.accounts.demo.load",
     "gridgov.registers.demo.load",
+    "gridgov.fieldwork.demo.load",
+    "gridgov.mediation.demo.load",
     "gridgov.cases.demo.load",
     "gridgov.integrations.demo.load",
     "gridgov.assessment.demo.load",

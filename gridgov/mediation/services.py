@@ -608,7 +608,14 @@ def session_record(
 def _agreement_number(dispute: Dispute, now: dt.datetime) -> str:
     year = timezone.localdate(now).year
     seq = _next(f"agreement-{dispute.centre_id}-{year}")
-    short = re.sub(r"(矛盾纠纷调解中心|调解中心|矛调中心|调解室)$", "", dispute.centre.name) or dispute.centre.name
+    short = (
+        re.sub(
+            r"(人民调解委员会|人民调解室|社会矛盾纠纷调处化解中心|矛盾纠纷调处化解中心|矛盾纠纷调解中心|调解中心|矛调中心|调解室)$",
+            "",
+            dispute.centre.name,
+        )
+        or dispute.centre.name
+    )
     return f"（{year}）{short}调字第{seq}号"
 
 
