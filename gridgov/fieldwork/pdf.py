@@ -59,7 +59,7 @@ def render(story: Sequence[Any], *, title: str) -> bytes:
 
     buf = io.BytesIO()
 
-    def footer(canvas: Any, doc: Any) -> None:
+    def footer(canvas: Any, doc: Any) -> None:  # STSong-Light has no U+00B7: plain separators only
         canvas.saveState()
         canvas.setFont(FONT, 8)
         canvas.drawCentredString(A4[0] / 2, 10 * mm, f"第 {doc.page} 页")
@@ -119,7 +119,7 @@ def hazard_sheet(hazard: Any, *, issued_by: str, now: dt.datetime) -> bytes:
         [p("隐患描述"), p(hazard.description)],
         [p("整改目标"), p(hazard.target or "（待落实）")],
         [p("整改措施"), p(hazard.measures or "（待落实）")],
-        [p("整改责任人"), p(" · ".join(x for x in (hazard.responsible, dept) if x) or "（待落实）")],
+        [p("整改责任人"), p("，".join(x for x in (hazard.responsible, dept) if x) or "（待落实）")],
         [p("整改期限"), p(local(hazard.deadline) or "（待落实）")],
     ]
     if hazard.listed:
@@ -172,16 +172,22 @@ def area_sheet(*, campaign: Any, region: Any, hazards: Sequence[Any], issued_by:
     overdue_n = sum(1 for h in hazards if h.is_overdue(today))
     story = [
         Paragraph("片区隐患整改交办单", s["title"]),
-        Paragraph(esc(f"{campaign.name} · {region.name}　　交办日期：{local(now)}"), s["sub"]),
+        Paragraph(esc(f"{campaign.name}（{region.name}）　交办日期：{local(now)}"), s["sub"]),
         Paragraph(
             esc(f"截至{local(now)}，本片区尚有未销号隐患 {len(hazards)} 处，其中逾期 {overdue_n} 处。"), s["base"]
         ),
         Spacer(1, 3 * mm),
-        table(rows, [26 * mm, 30 * mm, 52 * mm, 24 * mm, 20 * mm, 18 * mm], header=True)
+        table(rows, [25 * mm, 28 * mm, 49 * mm, 24 * mm, 22 * mm, 22 * mm], header=True)
         if hazards
         else Paragraph("本片区没有未销号隐患。", s["base"]),
         Spacer(1, 12 * mm),
-        Paragraph(esc(f"交办单位：{issued_by}　　　　　　　　　责任单位签收：　　　　　　　　　日期："), s["base"]),
+        table(
+            [
+                [p("交办单位（盖章）"), p(issued_by), p("责任单位签收"), p("")],
+                [p("交办日期"), p(local(now)), p("签收日期"), p("")],
+            ],
+            [32 * mm, 53 * mm, 32 * mm, 53 * mm],
+        ),
     ]
     return render(story, title=f"片区隐患交办单 {region.name}")
 
