@@ -177,9 +177,7 @@ def check_may(actor: User | None, case: Case, action: str, *, tracking_code: str
 
 def allowed_actions(actor: User | None, case: Case) -> list[str]:
     """The actions the actor may take on the case now (for buttons and the API)."""
-    from .states import actions_from
-
-    from .states import MEDIATION_ACTIONS
+    from .states import MEDIATION_ACTIONS, actions_from
 
     out = []
     for t in actions_from(case.state):
@@ -1332,8 +1330,16 @@ def case_refer_mediation(
     _set_step(case, now, case.handle_deadline, limits.handle_unit)
     _save(
         case,
-        ["state", "accepted_at", "dispatched_at", "signed_at", "department_id", "handler_id", "handle_deadline"]
-        + STEP_FIELDS,
+        [
+            "state",
+            "accepted_at",
+            "dispatched_at",
+            "signed_at",
+            "department_id",
+            "handler_id",
+            "handle_deadline",
+            *STEP_FIELDS,
+        ],
     )
     _event(
         case,
