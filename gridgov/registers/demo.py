@@ -557,9 +557,7 @@ class Loader:
                 if birth < self.today - dt.timedelta(days=16 * 365) and rng.random() < 0.85
                 else "",
                 "moved_in_on": self.today - dt.timedelta(days=rng.randint(30, 365 * (3 if floating else 20))),
-                "occupation": rng.choice(["", "职员", "个体经营", "工人", "教师", "退休", "务工", "学生"])
-                if birth < self.today - dt.timedelta(days=18 * 365)
-                else "学生",
+                "occupation": _occupation(rng, (self.today - birth).days // 365, floating),
             }
             if floating:
                 entry |= {
@@ -954,6 +952,18 @@ class Loader:
             )
         LineSegment.objects.bulk_create(segments, batch_size=BATCH)
         self.counts |= {"governance bodies": len(centres) + 1, "teams": len(teams), "line segments": len(segments)}
+
+
+def _occupation(rng: random.Random, age: int, floating: bool) -> str:
+    if age < 6:
+        return ""
+    if age < 19:
+        return "学生"
+    if age >= 60:
+        return "退休" if rng.random() < 0.8 else ""
+    return rng.choice(
+        ["务工", "务工", "个体经营", "工人"] if floating else ["职员", "个体经营", "工人", "教师", "职员", ""]
+    )
 
 
 def _risk(kind: str, level: str, rng: random.Random) -> str:

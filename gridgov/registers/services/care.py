@@ -166,7 +166,7 @@ def _lock_membership(scope: Any, membership: GroupMembership) -> GroupMembership
         "您的角色不能修改特殊人群信息",
         "registers.groups",
     )
-    locked = GroupMembership.objects.select_for_update().select_related("person").get(pk=membership.pk)
+    locked = GroupMembership.objects.select_for_update(of=("self",)).select_related("person").get(pk=membership.pk)
     require_covers(scope, locked.region_path, "该人员")
     if locked.ended_on is not None:
         raise Conflict("该列管已解除", rule="registers.group_ended")

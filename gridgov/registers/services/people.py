@@ -334,7 +334,7 @@ def _set_head(actor: User, household: Household, person: Person) -> None:
 
 
 def _lock(person: Person) -> Person:
-    return Person.objects.select_for_update().select_related("region", "household").get(pk=person.pk)
+    return Person.objects.select_for_update(of=("self",)).select_related("region", "household").get(pk=person.pk)
 
 
 @transaction.atomic
