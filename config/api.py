@@ -14,8 +14,8 @@ from ninja.renderers import JSONRenderer
 from ninja.security import django_auth
 
 from gridgov.accounts.tokens import bearer_token_auth
-from gridgov.common.errors import DomainError
 from gridgov.cases.api import router as cases_router
+from gridgov.common.errors import DomainError
 from gridgov.dashboard.api import router as dashboard_router
 from gridgov.fieldwork.api import router as fieldwork_router
 from gridgov.mediation.api import router as mediation_router
