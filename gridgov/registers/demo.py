@@ -149,6 +149,18 @@ def fast_insert(model: type[Model], columns: list[str], rows: list[tuple[Any, ..
         ", ".join(["%s"] * len(db_columns)),
     )
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY is the PostgreSQL bulk path: one stream instead of a statement per row.
+            copy_sql = "COPY {} ({}) FROM STDIN".format(
+                ops.quote_name(model._meta.db_table), ", ".join(ops.quote_name(c) for c in db_columns)
+            )
+            with cursor.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(
+                        tuple(v if c is None or v is None else c(v) for v, c in zip(row, converters, strict=True))
+                        + constants
+                    )
+            return
         for start in range(0, len(rows), 20_000):
             chunk = [
                 tuple(v if conv is None or v is None else conv(v) for v, conv in zip(row, converters, strict=True))
