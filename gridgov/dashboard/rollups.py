@@ -149,6 +149,9 @@ def _uniform_length(root: Region, depth: int) -> int | None:
     lengths = list(
         Region.objects.filter(path__startswith=root.path, depth=depth)
         .annotate(n=Length("path"))
+        # order_by(): Region's default ordering (path) would otherwise join the DISTINCT and
+        # every region would count as its own length, sending the rebuild down the slow path.
+        .order_by()
         .values_list("n", flat=True)
         .distinct()[:2]
     )

@@ -138,7 +138,8 @@ class BatchSealer:
     def hash(self, value: str, *, kind: str) -> str:
         if not value:
             return ""
-        return hmac.new(self.key.mac_key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        # hmac.digest: OpenSSL's one-shot HMAC, the same value as hmac.new(...) several times faster.
+        return hmac.digest(self.key.mac_key, f"{kind}:{value}".encode(), "sha256").hex()
 
 
 class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
