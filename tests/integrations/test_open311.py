@@ -378,3 +378,9 @@ def test_unknown_jurisdiction_and_resources(db: None, tree) -> None:
     assert Client().get(f"{BASE}/nothing.json").status_code == 404
     r = Client().delete(f"{BASE}/services.json")
     assert r.status_code == 405 and r["Allow"] == "GET, HEAD"
+
+
+def test_xml_output_survives_control_characters(p: Personas) -> None:
+    case = report(p, description="垃圾堆放\x0b多日\x01无人清运")
+    root = xml_of(Client().get(f"{BASE}/requests/{case.number}.xml"))
+    assert root.findtext("request/description") == "垃圾堆放多日无人清运"

@@ -1,26 +1,65 @@
-"""A stock Open311 client against the live test server: only urllib and xml.etree, as a typical
+"""A stock Open311 client against a live HTTP server: only urllib and xml.etree, as a typical
 GeoReport v2 client is written — discover, list services, read a definition, post a request in
-the spec's form encoding, read it back — over real HTTP."""
+the spec's form encoding, read it back — over real HTTP on 127.0.0.1.
+
+The server runs the whole Django stack in a thread that borrows the test's database connection,
+so it sees the test's rows inside the test transaction: no transactional test, no flush of the
+data the migrations wrote (pytest-django's live_server would need both)."""
 
 from __future__ import annotations
 
 import json
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
+from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections, connections
 
 from gridgov.accounts.scope import Scope
 from gridgov.cases import selectors as case_selectors
 from gridgov.cases.models import Case
 from gridgov.integrations.open311 import services as open311
-from tests.factories import build_personas
+from tests.factories import Personas
 
-# Transactional (the server thread must see committed rows); serialized_rollback restores the
-# category table the data migration wrote, for the tests that run after this one.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def live_url(db: None) -> Iterator[str]:
+    conn = connections["default"]
+    conn.inc_thread_sharing()
+    # A request's end would close a connection that is inside a transaction: not this one.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    app = WSGIHandler()
+
+    def shared(environ: dict[str, Any], start_response: Any) -> Any:
+        connections["default"] = conn
+        return app(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, shared, handler_class=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+        conn.dec_thread_sharing()
 
 
 class GeoReportClient:
@@ -62,14 +101,14 @@ class GeoReportClient:
             return json.loads(r.read())[0]
 
 
-def test_stock_client_discovers_lists_posts_and_reads(live_server) -> None:
-    p = build_personas()
+def test_stock_client_discovers_lists_posts_and_reads(personas: Personas, live_url: str) -> None:
+    p = personas
     key = open311.open311_key_create(actor=p.admin, name="第三方随手拍", jurisdiction=p.tree.district).raw
-    client = GeoReportClient(f"{live_server.url}/open311/v2", api_key=key)
+    client = GeoReportClient(f"{live_url}/open311/v2", api_key=key)
 
     endpoint = client.discovery().find("endpoints/endpoint")
     assert endpoint is not None and endpoint.findtext("specification") == "http://wiki.open311.org/GeoReport_v2"
-    assert endpoint.findtext("url") == f"{live_server.url}/open311/v2"
+    assert endpoint.findtext("url") == f"{live_url}/open311/v2"
 
     services = client.services()
     by_code = {s["service_code"]: s for s in services}
@@ -102,7 +141,7 @@ def test_stock_client_discovers_lists_posts_and_reads(live_server) -> None:
         assert value is None or not any(s in value for s in ("李明", "13600001234", "li@example.cn"))
 
     with pytest.raises(urllib.error.HTTPError) as exc:
-        GeoReportClient(f"{live_server.url}/open311/v2", api_key="o311_nope").post(
+        GeoReportClient(f"{live_url}/open311/v2", api_key="o311_nope").post(
             service_code="0502", lat="30.05", long="120.10"
         )
     assert exc.value.code == 403

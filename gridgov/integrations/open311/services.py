@@ -83,6 +83,8 @@ def open311_key_create(
     elif acting_user is not None:
         if not acting_user.is_active:
             errors["acting_user"] = ["代表账号已停用"]
+        elif not Scope.for_user(actor).covers(Scope.for_user(acting_user).path):
+            errors["acting_user"] = ["代表账号不在您的管辖范围内"]
         elif source not in case_services.ROLE_SOURCES.get(acting_user.role, set()):
             errors["acting_user"] = [f"{acting_user.get_role_display()}不能以「{Source(source).label}」渠道上报"]
     if response_mode not in ResponseMode.values:
