@@ -90,7 +90,9 @@ def main() -> None:
         (s is None and m == -1) or (s is not None and leaves[m].id == s.id) for s, m in zip(single, many, strict=False)
     )
     inside = int((many >= 0).sum())
-    print(f"points: {args.points:,} random in the district's bounding box, {inside / args.points:.0%} inside a micro-grid")
+    print(
+        f"points: {args.points:,} random in the district's bounding box, {inside / args.points:.0%} inside a micro-grid"
+    )
     print(f"{'method':<34}{'lookups/s':>14}{'vs naive':>12}")
     print(f"{'naive scan (baseline)':<34}{naive_rate:>14,.0f}{1.0:>11.1f}x")
     print(f"{'STRtree, one point per call':<34}{single_rate:>14,.0f}{single_rate / naive_rate:>11.0f}x")
