@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
-from django.db.models.functions import Length, Substr, TruncDate
+from django.db.models import Case as CaseWhen
+from django.db.models import F, IntegerField, Q, Value, When
 from django.db.models.signals import post_save
 from django.utils import timezone
 
@@ -55,40 +54,48 @@ def _on_time(case: Case) -> bool:
     return case.handle_deadline is None or (case.handled_at is not None and case.handled_at <= case.handle_deadline)
 
 
-def deltas_for(event: CaseEvent, case: Case) -> dict[str, int]:
+def deltas(*, action: str, to_state: str, urgency: str, on_time: bool, score: Any) -> dict[str, int]:
     out: dict[str, int] = {}
-    if event.action in REPORT_ACTIONS:
+    if action in REPORT_ACTIONS:
         out["reported"] = 1
-        if case.urgency in URGENT:
+        if urgency in URGENT:
             out["urgent"] = 1
-    elif event.action in CLOSE_ACTIONS and event.to_state == "closed":
+    elif action in CLOSE_ACTIONS and to_state == "closed":
         out["closed"] = 1
-        if _on_time(case):
+        if on_time:
             out["closed_on_time"] = 1
-        if event.action == "approve_settle":
+        if action == "approve_settle":
             out["settled_on_spot"] = 1
-    elif event.action == "rate":
-        score = (event.detail or {}).get("score")
-        if isinstance(score, int):
-            out["rated"] = 1
-            if score >= _satisfied_min():
-                out["satisfied"] = 1
+    elif action == "rate" and isinstance(score, int):
+        out["rated"] = 1
+        if score >= _satisfied_min():
+            out["satisfied"] = 1
     return out
 
 
-def bump(path: str, day: dt.date, deltas: dict[str, int]) -> None:
-    """Add `deltas` to the day rows of `path` and its ancestors (a conditional UPDATE, or an
+def deltas_for(event: CaseEvent, case: Case) -> dict[str, int]:
+    return deltas(
+        action=event.action,
+        to_state=event.to_state,
+        urgency=case.urgency,
+        on_time=_on_time(case),
+        score=(event.detail or {}).get("score"),
+    )
+
+
+def bump(path: str, day: dt.date, counts: dict[str, int]) -> None:
+    """Add `counts` to the day rows of `path` and its ancestors (a conditional UPDATE, or an
     INSERT when the row does not exist yet; a concurrent INSERT loses to the unique constraint and
     retries as an UPDATE)."""
-    if not deltas:
+    if not counts:
         return
-    updates = {k: F(k) + v for k, v in deltas.items()}
+    updates = {k: F(k) + v for k, v in counts.items()}
     for p, depth in ancestor_paths(path):
         if RegionDayStat.objects.filter(region_path=p, day=day).update(**updates):
             continue
         try:
             with transaction.atomic():
-                RegionDayStat.objects.create(region_path=p, depth=depth, day=day, **deltas)
+                RegionDayStat.objects.create(region_path=p, depth=depth, day=day, **counts)
         except IntegrityError:
             RegionDayStat.objects.filter(region_path=p, day=day).update(**updates)
 
@@ -145,62 +152,45 @@ def connect() -> None:
 # --- rebuild -----------------------------------------------------------------------------------------------
 
 
-def _uniform_length(root: Region, depth: int) -> int | None:
-    lengths = list(
-        Region.objects.filter(path__startswith=root.path, depth=depth)
-        .annotate(n=Length("path"))
-        # order_by(): Region's default ordering (path) would otherwise join the DISTINCT and
-        # every region would count as its own length, sending the rebuild down the slow path.
-        .order_by()
-        .values_list("n", flat=True)
-        .distinct()[:2]
-    )
-    return lengths[0] if len(lengths) == 1 else None
-
-
-def _event_counts(events: Any, n: int, tz: Any) -> Iterable[dict[str, Any]]:
-    satisfied_min = _satisfied_min()
-    on_time = Q(case__handle_deadline__isnull=True) | Q(
-        case__handled_at__isnull=False, case__handled_at__lte=F("case__handle_deadline")
-    )
-    report = Q(action__in=REPORT_ACTIONS)
-    close = Q(action__in=CLOSE_ACTIONS, to_state="closed")
-    rate = Q(action="rate", detail__score__isnull=False)
-    return (
-        events.filter(report | close | rate)
-        .annotate(prefix=Substr("case__region_path", 1, n), day=TruncDate("at", tzinfo=tz))
-        .values("prefix", "day")
-        .annotate(
-            reported=Count("id", filter=report),
-            urgent=Count("id", filter=report & Q(case__urgency__in=URGENT)),
-            closed=Count("id", filter=close),
-            closed_on_time=Count("id", filter=close & on_time),
-            settled_on_spot=Count("id", filter=close & Q(action="approve_settle")),
-            rated=Count("id", filter=rate),
-            satisfied=Count("id", filter=rate & Q(detail__score__gte=satisfied_min)),
-        )
-        .order_by()
-    )
-
-
 @transaction.atomic
 def rebuild(*, root: Region) -> tuple[int, int]:
-    """Recompute every rollup row under `root` from the timeline and the case table."""
-    tz = timezone.get_current_timezone()
+    """Recompute every rollup row under `root` from the timeline and the case table: one pass
+    over the counted events (report, close, rate), summed per region level and local day."""
     RegionDayStat.objects.filter(region_path__startswith=root.path).delete()
     LiveCase.objects.filter(region_path__startswith=root.path).delete()
-    events = CaseEvent.objects.filter(case__region_path__startswith=root.path)
-    rows: list[RegionDayStat] = []
-    for depth in range(root.depth, MAX_DEPTH + 1):
-        n = _uniform_length(root, depth)
-        if n is not None:
-            for r in _event_counts(events, n, tz):
-                counts = {k: r[k] for k in COUNTERS}
-                if any(counts.values()):
-                    rows.append(RegionDayStat(region_path=r["prefix"], depth=depth, day=r["day"], **counts))
-        else:
-            rows.extend(_rebuild_depth_slow(events, depth))
-    RegionDayStat.objects.bulk_create(rows, batch_size=2000)
+    on_time = CaseWhen(
+        When(
+            Q(case__handle_deadline__isnull=True)
+            | Q(case__handled_at__isnull=False, case__handled_at__lte=F("case__handle_deadline")),
+            then=Value(1),
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    events = (
+        CaseEvent.objects.filter(case__region_path__startswith=root.path)
+        .filter(Q(action__in=REPORT_ACTIONS) | Q(action__in=CLOSE_ACTIONS, to_state="closed") | Q(action="rate"))
+        .annotate(on_time=on_time)
+        .values_list("case__region_path", "at", "action", "to_state", "case__urgency", "on_time", "detail__score")
+        .order_by()
+    )
+    tz = timezone.get_current_timezone()
+    sums: dict[tuple[str, int, dt.date], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    for path, at, action, to_state, urgency, is_on_time, score in events.iterator(chunk_size=5000):
+        counts = deltas(action=action, to_state=to_state, urgency=urgency, on_time=bool(is_on_time), score=score)
+        if not counts:
+            continue
+        day = at.astimezone(tz).date()
+        for p, depth in ancestor_paths(path):
+            if depth < root.depth:
+                continue
+            row = sums[(p, depth, day)]
+            for k, v in counts.items():
+                row[k] += v
+    RegionDayStat.objects.bulk_create(
+        (RegionDayStat(region_path=p, depth=depth, day=day, **c) for (p, depth, day), c in sums.items()),
+        batch_size=5000,
+    )
     live = 0
     batch: list[LiveCase] = []
     open_cases = (
@@ -217,20 +207,4 @@ def rebuild(*, root: Region) -> tuple[int, int]:
             batch = []
     LiveCase.objects.bulk_create(batch)
     live += len(batch)
-    return len(rows), live
-
-
-def _rebuild_depth_slow(events: Any, depth: int) -> list[RegionDayStat]:
-    """Regions of mixed code lengths at one depth: group in Python."""
-    sums: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
-    for event in events.select_related("case__category").iterator(2000):
-        paths = ancestor_paths(event.case.region_path)
-        if len(paths) <= depth:
-            continue
-        for k, v in deltas_for(event, event.case).items():
-            sums[(paths[depth][0], timezone.localdate(event.at))][k] += v
-    return [
-        RegionDayStat(region_path=p, depth=depth, day=day, **counts)
-        for (p, day), counts in sums.items()
-        if any(counts.values())
-    ]
+    return len(sums), live
