@@ -255,6 +255,21 @@ class Case(models.Model):
             models.Index(fields=["state", "deadline"], name="case_state_deadline"),
             models.Index(fields=["region_path", "reported_at"], name="case_path_reported"),
             models.Index(fields=["category", "state", "reported_at"], name="case_cat_state_rep"),
+            # Subtree scans are LIKE '/330109/330109001/%'; on PostgreSQL only a pattern-ops
+            # btree serves that under a non-C collation (SQLite ignores opclasses).
+            models.Index(
+                fields=["region_path", "reported_at"], opclasses=["varchar_pattern_ops", ""], name="case_path_like"
+            ),
+            # The open workload (a few % of a year's cases) by subtree and deadline: overdue,
+            # supervision and warning-colour queues.
+            models.Index(
+                fields=["region_path", "deadline"],
+                opclasses=["varchar_pattern_ops", ""],
+                condition=~Q(state__in=["closed", "rejected", "merged"]),
+                name="case_open_path_deadline",
+            ),
+            # "All cases", newest first: a big scope reads the first page straight off this index.
+            models.Index(fields=["-reported_at", "-id"], name="case_reported_desc"),
         ]
         constraints: ClassVar = [
             models.CheckConstraint(condition=Q(state__in=State.values), name="case_state_valid"),

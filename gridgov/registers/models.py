@@ -251,6 +251,9 @@ class Person(Placed):
         ]
         indexes: ClassVar = [
             models.Index(fields=["region_path", "status"], name="person_scope_status"),
+            # LIKE '/330109/…%' subtree scans on PostgreSQL need a pattern-ops btree (a town of
+            # 200,000 people is otherwise a sequential scan of the city's ten million).
+            models.Index(fields=["region_path", "id"], opclasses=["varchar_pattern_ops", ""], name="person_path_like"),
         ]
 
     def __str__(self) -> str:

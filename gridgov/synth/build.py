@@ -31,9 +31,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import multiprocessing
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,11 +192,11 @@ def synthesize(
     with transaction.atomic():
         _accounts(world, timer, seed)
     with transaction.atomic():
-        _people(world, n_people, seed, end, timer)
+        _people(world, n_people, seed, end, timer, processes)
     with transaction.atomic():
         _places(world, seed, end, timer)
     with transaction.atomic():
-        _cases(world, n_cases, seed, end, timer)
+        _cases(world, n_cases, seed, end, timer, processes)
     with transaction.atomic():
         from gridgov.dashboard.rollups import rebuild
 
@@ -372,7 +375,7 @@ def _allocate(total: int, weights: list[int]) -> list[int]:
 HOUSES_PER_BUILDING = 24
 
 
-def _people(world: World, n_people: int, seed: int, end: dt.datetime, timer: Timer) -> None:
+def _people(world: World, n_people: int, seed: int, end: dt.datetime, timer: Timer, processes: int) -> None:
     """Residents in houses: ~2.6 per house, 24 houses per building (one unit), one standard
     address per building."""
     now = timezone.now()
@@ -499,54 +502,106 @@ def _people(world: World, n_people: int, seed: int, end: dt.datetime, timer: Tim
         "residence_type",
     ]
     writer = BulkWriter(Person, person_cols, now=now)
+    # Chunks of micro-grids, each with its own seeded generator: the rows do not depend on how
+    # many processes make them. `g` numbers residents city-wide and makes their ID numbers unique.
+    chunks: list[tuple[int, int, list[tuple[Any, ...]]]] = []
+    g = 0
+    chunk: list[tuple[Any, ...]] = []
+    for (leaf, residents, _nh, _nb), (house0, nh) in zip(plan, house_at, strict=True):
+        if residents:
+            code = world.district_codes[leaf.district]
+            chunk.append((leaf.id, leaf.path, leaf.lat, leaf.lng, code, residents, house0, nh))
+        if len(chunk) >= 200:
+            chunks.append((len(chunks), g, chunk))
+            g += sum(c[5] for c in chunk)
+            chunk = []
+    if chunk:
+        chunks.append((len(chunks), g, chunk))
+    _SHARED.update(seed=seed, today=end.date())
+    with deferred_constraints(Person), timer.table("people (sealed)") as count:
+        count[0] = writer.write(parallel_rows(_person_rows, chunks, processes))
+
+
+_SHARED: dict[str, Any] = {}
+
+
+def parallel_rows(
+    fn: Callable[[Any], list[tuple[Any, ...]]], tasks: list[Any], processes: int
+) -> Iterator[tuple[Any, ...]]:
+    for rows in parallel_map(fn, tasks, processes):
+        yield from rows
+
+
+def parallel_map(fn: Callable[[Any], Any], tasks: list[Any], processes: int) -> Iterator[Any]:
+    """Results of `fn(task)` for every task, in task order, made by `processes` forked workers (they
+    inherit `_SHARED` and the configured settings; they never touch the database) while this
+    process writes. At most two tasks per worker are in flight, so memory stays bounded."""
+    if processes <= 1:
+        for task in tasks:
+            yield fn(task)
+        return
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=processes, mp_context=ctx) as pool:
+        pending: deque[Future[Any]] = deque()
+        it = iter(tasks)
+        for task in it:
+            pending.append(pool.submit(fn, task))
+            if len(pending) >= 2 * processes:
+                break
+        while pending:
+            result = pending.popleft().result()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append(pool.submit(fn, nxt))
+            yield result
+
+
+def _person_rows(task: tuple[int, int, list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+    index, g, leaves = task
+    seed, today = _SHARED["seed"], _SHARED["today"]
+    rng = np.random.default_rng([seed, 7, index])
     sealer = BatchSealer()
     id_ctx = f"{Person._meta.label_lower}.id_number"
     phone_ctx = f"{Person._meta.label_lower}.phone"
     born_from = dt.date(1940, 1, 1)
-    today = end.date()
-
-    def people() -> Iterator[tuple[Any, ...]]:
-        rng = np.random.default_rng([seed, 7])
-        counters: dict[str, int] = {}
-        surnames, given = SURNAMES, GIVEN
-        for (leaf, residents, _nh, _nb), (house0, nh) in zip(plan, house_at, strict=True):
-            if not residents:
-                continue
-            district_code = world.district_codes[leaf.district]
-            u = rng.random((residents, 6))
-            for i in range(residents):
-                r = u[i]
-                floating = r[0] < 0.25
-                origin = ORIGINS[int(r[1] * len(ORIGINS))] if floating else district_code
-                k = counters.get(origin, 0)
-                counters[origin] = k + 1
-                # A bijection k → (birth day, sequence): unique numbers per origin code.
-                birth = born_from + dt.timedelta(days=(k * 7919) % 29_200)
-                if birth > today:
-                    birth = today - dt.timedelta(days=1)
-                id_number = make_id_number(origin, birth, k // 29_200 % 1000)
-                gender = "1" if int(id_number[16]) % 2 else "2"
-                name = surnames[int(r[2] * len(surnames))] + given[int(r[3] * len(given))]
-                if r[4] < 0.6:
-                    name += given[int(r[4] * 97) % len(given)]
-                phone = f"1{3 + int(r[5] * 7)}{(leaf.id * 7919 + i * 104729) % 10**9:09d}" if r[5] < 0.85 else ""
-                yield (
-                    leaf.id,
-                    leaf.path,
-                    leaf.lat,
-                    leaf.lng,
+    surnames, given = SURNAMES, GIVEN
+    floating_type, registered_type = str(codes.PopulationType.FLOATING), str(codes.PopulationType.REGISTERED)
+    active, resident_id = str(codes.PersonStatus.ACTIVE), str(codes.DocumentType.RESIDENT_ID)
+    out: list[tuple[Any, ...]] = []
+    for leaf_id, path, lat, lng, district_code, residents, house0, nh in leaves:
+        u = rng.random((residents, 6)).tolist()
+        for i in range(residents):
+            r = u[i]
+            floating = r[0] < 0.25
+            origin = ORIGINS[int(r[1] * len(ORIGINS))] if floating else district_code
+            # g → (birth day, sequence) is one-to-one for g < 29.2 million: unique ID numbers.
+            birth = born_from + dt.timedelta(days=(g * 7919) % 29_200)
+            if birth >= today:
+                birth = born_from
+            id_number = make_id_number(origin, birth, g // 29_200 % 1000)
+            g += 1
+            name = surnames[int(r[2] * len(surnames))] + given[int(r[3] * len(given))]
+            if r[4] < 0.6:
+                name += given[int(r[4] * 97) % len(given)]
+            phone = f"1{3 + int(r[5] * 7)}{(leaf_id * 7919 + i * 104729) % 10**9:09d}" if r[5] < 0.85 else ""
+            out.append(
+                (
+                    leaf_id,
+                    path,
+                    lat,
+                    lng,
                     name,
-                    gender,
+                    "1" if int(id_number[16]) % 2 else "2",
                     birth,
-                    codes.DocumentType.RESIDENT_ID,
+                    resident_id,
                     sealer.encrypt(id_number, context=id_ctx),
                     sealer.hash(id_number, kind="id"),
                     mask_id_number(id_number),
                     sealer.encrypt(phone, context=phone_ctx),
                     sealer.hash(phone, kind="phone"),
                     mask_phone(phone),
-                    codes.PopulationType.FLOATING if floating else codes.PopulationType.REGISTERED,
-                    codes.PersonStatus.ACTIVE,
+                    floating_type if floating else registered_type,
+                    active,
                     house0 + (i % nh),
                     "",
                     origin,
@@ -554,9 +609,8 @@ def _people(world: World, n_people: int, seed: int, end: dt.datetime, timer: Tim
                     "01" if floating else "",
                     "01" if floating else "",
                 )
-
-    with deferred_constraints(Person), timer.table("people (sealed)") as count:
-        count[0] = writer.write(people())
+            )
+    return out
 
 
 def _places(world: World, seed: int, end: dt.datetime, timer: Timer) -> None:
@@ -668,7 +722,7 @@ def tracking_code(i: int) -> str:
     return "".join(out)
 
 
-def _cases(world: World, n_cases: int, seed: int, end: dt.datetime, timer: Timer) -> None:
+def _cases(world: World, n_cases: int, seed: int, end: dt.datetime, timer: Timer, processes: int) -> None:
     if n_cases <= 0 or not world.leaves:
         return
     rng = np.random.default_rng([seed, 11])
@@ -703,7 +757,6 @@ def _cases(world: World, n_cases: int, seed: int, end: dt.datetime, timer: Timer
     handle_hours = rng.lognormal(mean=math.log(30), sigma=0.9, size=n_cases)
 
     first_case = next_id(Case)
-    midnight = end
     counters: dict[str, int] = {}
     case_cols = [
         "id",
@@ -759,89 +812,157 @@ def _cases(world: World, n_cases: int, seed: int, end: dt.datetime, timer: Timer
         "detail",
     ]
     assign_cols = ["case_id", "department_id", "role", "active", "assigned_at"]
+
+    # Case numbers: the day's sequence per district, in report order (the cases are sorted).
+    seqs = np.empty(n_cases, dtype=np.int64)
+    for i in range(n_cases):
+        leaf = leaves[int(leaf_idx[i])]
+        local_day = end.date() - dt.timedelta(days=int(day_offset[i]))
+        key = f"{world.district_codes[leaf.district]}-{local_day:%Y%m%d}"
+        seqs[i] = counters[key] = counters.get(key, 0) + 1
+    _SHARED.update(
+        leaves=leaves,
+        leaf_idx=leaf_idx,
+        day_offset=day_offset,
+        seconds=seconds,
+        leaf_cats=leaf_cats,
+        cat_idx=cat_idx,
+        sources=sources,
+        src_idx=src_idx,
+        urg=urg,
+        urgencies=urgencies,
+        open_states=open_states,
+        open_pick=open_pick,
+        handle_hours=handle_hours,
+        first_case=first_case,
+        end=end,
+        tz=tz,
+        seqs=seqs,
+        world=world,
+        u=u,
+    )
     events: list[tuple[Any, ...]] = []
     assignments: list[tuple[Any, ...]] = []
-    hour = dt.timedelta(hours=1)
-    final = {State.CLOSED, State.REJECTED, State.MERGED}
+    tasks = [(a, min(a + 20_000, n_cases)) for a in range(0, n_cases, 20_000)]
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        state: str
-        for i in range(n_cases):
-            pk = first_case + i
-            leaf = leaves[int(leaf_idx[i])]
-            reported = midnight - dt.timedelta(days=int(day_offset[i])) + dt.timedelta(seconds=int(seconds[i]))
-            age_days = (end - reported).total_seconds() / 86400
-            r = u[i]
-            # Open with a probability falling with age: ~2.5 weeks of open work, a long tail.
-            if r[0] < math.exp(-age_days / 6.0) or r[0] < 0.003:
-                state = open_states[int(open_pick[i])]
-            elif r[1] < 0.025:
-                state = State.REJECTED
-            elif r[1] < 0.04 and i > 0:
-                state = State.MERGED
-            else:
-                state = State.CLOSED
-            source = sources[int(src_idx[i])]
-            cat_id, cat_code, cat_name = leaf_cats[int(cat_idx[i])]
-            district = leaf.district
-            depts = world.departments[district]
-            dept_id, handler_id = depts[(int(cat_code) + leaf.id) % len(depts)]
-            reporter = world.grid_worker.get(leaf.grid_id) if source == Source.GRID_WORKER else None
-            settled = state == State.SETTLE_PENDING or (state == State.CLOSED and r[2] < 0.12)
-            t = _Timeline(reported)
-            if settled:
-                t.handled = reported
-                if state == State.CLOSED:
-                    t.closed = reported + 20 * hour
-                if t.closed is not None and t.closed > end:
-                    t.closed, state = None, State.SETTLE_PENDING
-            elif state in (State.REJECTED, State.MERGED):
-                t.closed = min(reported + 2 * hour, end)
-            else:
-                stage = STAGE[state]
-                if stage >= 1:
-                    t.accepted = reported + hour * float(0.2 + r[3])
-                if stage >= 2:
-                    t.dispatched = t.accepted + hour * float(0.3 + r[3])  # type: ignore[operator,assignment]
-                if stage >= 3:
-                    t.signed = t.dispatched + hour * float(0.5 + 6 * r[4])  # type: ignore[operator,assignment]
-                if stage >= 4:
-                    t.handled = t.signed + hour * float(handle_hours[i])  # type: ignore[operator,assignment]
-                if stage >= 6:
-                    t.closed = t.handled + hour * float(2 + 10 * r[5])  # type: ignore[operator,assignment]
-                # Nothing happens after the dataset's "now": a step still to come keeps the case open.
-                state = t.clip(end, state)
+        for chunk_cases, chunk_events, chunk_assignments in parallel_map(_case_chunk, tasks, processes):
+            events.extend(chunk_events)
+            assignments.extend(chunk_assignments)
+            yield from chunk_cases
+
+    case_w = BulkWriter(Case, case_cols)
+    with deferred_constraints(Case), timer.table("cases") as count:
+        count[0] = case_w.write(rows())
+    with deferred_constraints(CaseEvent), timer.table("case events") as count:
+        count[0] = BulkWriter(CaseEvent, event_cols).write(events)
+    with deferred_constraints(CaseAssignment), timer.table("case assignments") as count:
+        count[0] = BulkWriter(CaseAssignment, assign_cols).write(assignments)
+    CaseCounter.objects.bulk_create(
+        [CaseCounter(key=k, value=v) for k, v in counters.items()],
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["value"],
+    )
+    reset_sequences(Case, CaseEvent, CaseAssignment)
+
+
+def _case_chunk(task: tuple[int, int]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Case rows [a, b), with their timeline and assignment rows (runs in a worker process)."""
+    a, b = task
+    sh = _SHARED
+    leaves, leaf_idx, day_offset, seconds = sh["leaves"], sh["leaf_idx"], sh["day_offset"], sh["seconds"]
+    leaf_cats, cat_idx, sources, src_idx = sh["leaf_cats"], sh["cat_idx"], sh["sources"], sh["src_idx"]
+    urg, urgencies, open_states, open_pick = sh["urg"], sh["urgencies"], sh["open_states"], sh["open_pick"]
+    handle_hours, first_case, end, tz, seqs = sh["handle_hours"], sh["first_case"], sh["end"], sh["tz"], sh["seqs"]
+    world: World = sh["world"]
+    u = sh["u"][a:b].tolist()
+    midnight = end
+    hour = dt.timedelta(hours=1)
+    final = {State.CLOSED, State.REJECTED, State.MERGED}
+    cases: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    assignments: list[tuple[Any, ...]] = []
+    details: dict[tuple[str, str], str] = {}
+    scores = {n: json.dumps({"score": n}) for n in range(1, 6)}
+    state: str
+    for i in range(a, b):
+        pk = first_case + i
+        leaf = leaves[int(leaf_idx[i])]
+        reported = midnight - dt.timedelta(days=int(day_offset[i])) + dt.timedelta(seconds=int(seconds[i]))
+        age_days = (end - reported).total_seconds() / 86400
+        r = u[i - a]
+        # Open with a probability falling with age: ~2.5 weeks of open work, a long tail.
+        if r[0] < math.exp(-age_days / 6.0) or r[0] < 0.003:
+            state = open_states[int(open_pick[i])]
+        elif r[1] < 0.025:
+            state = State.REJECTED
+        elif r[1] < 0.04 and i > 0:
+            state = State.MERGED
+        else:
+            state = State.CLOSED
+        source = sources[int(src_idx[i])]
+        cat_id, cat_code, cat_name = leaf_cats[int(cat_idx[i])]
+        district = leaf.district
+        depts = world.departments[district]
+        dept_id, handler_id = depts[(int(cat_code) + leaf.id) % len(depts)]
+        reporter = world.grid_worker.get(leaf.grid_id) if source == Source.GRID_WORKER else None
+        settled = state == State.SETTLE_PENDING or (state == State.CLOSED and r[2] < 0.12)
+        t = _Timeline(reported)
+        if settled:
+            t.handled = reported
+            if state == State.CLOSED:
+                t.closed = reported + 20 * hour
+            if t.closed is not None and t.closed > end:
+                t.closed, state = None, State.SETTLE_PENDING
+        elif state in (State.REJECTED, State.MERGED):
+            t.closed = min(reported + 2 * hour, end)
+        else:
             stage = STAGE[state]
-            department = handler = merged_into = None
-            sign_deadline = handle_deadline = deadline = warn = None
-            signed_late = False
-            if t.dispatched is not None:
-                sign_deadline = t.dispatched + 4 * hour
-                handle_deadline = t.dispatched + dt.timedelta(days=7 if urg[i] == 0 else 2)
-                department, handler = dept_id, handler_id
-                assignments.append((pk, dept_id, "lead", state not in final, t.dispatched))
-                signed_late = t.signed is not None and t.signed > sign_deadline
-            if state == State.MERGED:
-                merged_into = pk - 1
-            if state not in final:
-                long_step = state in (State.HANDLING, State.DISPATCHED)
-                span = dt.timedelta(days=7 if urg[i] == 0 else 2) if long_step else 4 * hour
-                deadline = t.last + span
-                warn = deadline - span / 4
-            satisfaction = rated = None
-            if state == State.CLOSED and r[6] < 0.6:
-                satisfaction = 5 if r[7] < 0.7 else 4 if r[7] < 0.92 else 3 if r[7] < 0.97 else 2
-                rated = t.closed + 24 * hour  # type: ignore[operator,assignment]
-                if rated > end:  # type: ignore[operator,assignment]
-                    satisfaction = rated = None
-            accepted, dispatched, signed, handled, closed = t.accepted, t.dispatched, t.signed, t.handled, t.closed
-            result = "现场已化解" if settled else ("已处置完毕" if handled else "")
-            local = reported.astimezone(tz)
-            key = f"{world.district_codes[district]}-{local:%Y%m%d}"
-            seq = counters.get(key, 0) + 1
-            counters[key] = seq
-            last = closed or rated or handled or signed or dispatched or accepted or reported
-            yield (
+            if stage >= 1:
+                t.accepted = reported + hour * float(0.2 + r[3])
+            if stage >= 2:
+                t.dispatched = t.accepted + hour * float(0.3 + r[3])  # type: ignore[operator,assignment]
+            if stage >= 3:
+                t.signed = t.dispatched + hour * float(0.5 + 6 * r[4])  # type: ignore[operator,assignment]
+            if stage >= 4:
+                t.handled = t.signed + hour * float(handle_hours[i])  # type: ignore[operator,assignment]
+            if stage >= 6:
+                t.closed = t.handled + hour * float(2 + 10 * r[5])  # type: ignore[operator,assignment]
+            # Nothing happens after the dataset's "now": a step still to come keeps the case open.
+            state = t.clip(end, state)
+        stage = STAGE[state]
+        department = handler = merged_into = None
+        sign_deadline = handle_deadline = deadline = warn = None
+        signed_late = False
+        if t.dispatched is not None:
+            sign_deadline = t.dispatched + 4 * hour
+            handle_deadline = t.dispatched + dt.timedelta(days=7 if urg[i] == 0 else 2)
+            department, handler = dept_id, handler_id
+            assignments.append((pk, dept_id, "lead", state not in final, t.dispatched))
+            signed_late = t.signed is not None and t.signed > sign_deadline
+        if state == State.MERGED:
+            merged_into = pk - 1
+        if state not in final:
+            long_step = state in (State.HANDLING, State.DISPATCHED)
+            span = dt.timedelta(days=7 if urg[i] == 0 else 2) if long_step else 4 * hour
+            deadline = t.last + span
+            warn = deadline - span / 4
+        satisfaction = rated = None
+        if state == State.CLOSED and r[6] < 0.6:
+            satisfaction = 5 if r[7] < 0.7 else 4 if r[7] < 0.92 else 3 if r[7] < 0.97 else 2
+            rated = t.closed + 24 * hour  # type: ignore[operator,assignment]
+            if rated > end:  # type: ignore[operator,assignment]
+                satisfaction = rated = None
+        accepted, dispatched, signed, handled, closed = t.accepted, t.dispatched, t.signed, t.handled, t.closed
+        result = "现场已化解" if settled else ("已处置完毕" if handled else "")
+        local = reported.astimezone(tz)
+        key = f"{world.district_codes[district]}-{local:%Y%m%d}"
+        seq = int(seqs[i])
+        last = closed or rated or handled or signed or dispatched or accepted or reported
+        cases.append(
+            (
                 pk,
                 f"{key}-{seq:06d}",
                 tracking_code(pk),
@@ -882,55 +1003,43 @@ def _cases(world: World, n_cases: int, seed: int, end: dt.datetime, timer: Timer
                 reported,
                 last,
             )
-            detail = json.dumps({"source": source, "photos": 0, "category": cat_code}, ensure_ascii=False)
-            events.append(
-                (
-                    pk,
-                    reported,
-                    "settle" if settled else "report",
-                    "",
-                    State.SETTLE_PENDING if settled else State.REPORTED,
-                    reporter,
-                    "",
-                    "问题已登记",
-                    True,
-                    detail,
-                )
+        )
+        detail = details.get((source, cat_code))
+        if detail is None:
+            detail = details[(source, cat_code)] = json.dumps({"source": source, "photos": 0, "category": cat_code})
+        events.append(
+            (
+                pk,
+                reported,
+                "settle" if settled else "report",
+                "",
+                State.SETTLE_PENDING if settled else State.REPORTED,
+                reporter,
+                "",
+                "问题已登记",
+                True,
+                detail,
             )
-            if state == State.CLOSED:
-                action = "approve_settle" if settled else "close"
-                events.append((pk, closed, action, State.VERIFIED, State.CLOSED, None, "", "已结案", True, "{}"))
-                if satisfaction is not None:
-                    events.append(
-                        (
-                            pk,
-                            rated,
-                            "rate",
-                            State.CLOSED,
-                            State.CLOSED,
-                            None,
-                            "",
-                            "",
-                            True,
-                            json.dumps({"score": satisfaction}),
-                        )
+        )
+        if state == State.CLOSED:
+            action = "approve_settle" if settled else "close"
+            events.append((pk, closed, action, State.VERIFIED, State.CLOSED, None, "", "已结案", True, "{}"))
+            if satisfaction is not None:
+                events.append(
+                    (
+                        pk,
+                        rated,
+                        "rate",
+                        State.CLOSED,
+                        State.CLOSED,
+                        None,
+                        "",
+                        "",
+                        True,
+                        scores[satisfaction],
                     )
-            elif state in (State.REJECTED, State.MERGED):
-                action = "reject" if state == State.REJECTED else "merge"
-                events.append((pk, closed, action, State.REPORTED, state, None, "", "", True, "{}"))
-
-    case_w = BulkWriter(Case, case_cols)
-    with deferred_constraints(Case), timer.table("cases") as count:
-        count[0] = case_w.write(rows())
-    with deferred_constraints(CaseEvent), timer.table("case events") as count:
-        count[0] = BulkWriter(CaseEvent, event_cols).write(events)
-    with deferred_constraints(CaseAssignment), timer.table("case assignments") as count:
-        count[0] = BulkWriter(CaseAssignment, assign_cols).write(assignments)
-    CaseCounter.objects.bulk_create(
-        [CaseCounter(key=k, value=v) for k, v in counters.items()],
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["key"],
-        update_fields=["value"],
-    )
-    reset_sequences(Case, CaseEvent, CaseAssignment)
+                )
+        elif state in (State.REJECTED, State.MERGED):
+            action = "reject" if state == State.REJECTED else "merge"
+            events.append((pk, closed, action, State.REPORTED, state, None, "", "", True, "{}"))
+    return cases, events, assignments
