@@ -7,6 +7,9 @@ from gridgov.accounts.models import User
 from gridgov.regions import spatial
 from tests.factories import Personas, Tree, build_personas, build_tree
 
+# Totals of generated requests (access probes, fuzzed calls) in the terminal summary.
+from tests.probe_stats import pytest_sessionfinish, pytest_terminal_summary, pytest_testnodedown  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _fresh_spatial_index() -> None:

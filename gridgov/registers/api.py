@@ -318,7 +318,8 @@ class BuildingOut(Schema):
 
     @staticmethod
     def resolve_region_code(obj: Any) -> str:
-        return obj.region.code
+        # The detail endpoint answers with a dict (_building_out), the create endpoint with a model.
+        return obj["region_code"] if isinstance(obj, dict) else obj.region.code
 
 
 class HouseIn(Schema):
