@@ -15,7 +15,7 @@ export DJANGO_SETTINGS_MODULE := config.settings
 
 run: setup migrate static demo
 	@echo "gridgov demo: http://$(HOST):$(PORT)/  (accounts and passwords: README.md)"
-	$(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 --timeout 60 --access-logfile -
+	$(BIN)/gunicorn -c config/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 test: setup
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
