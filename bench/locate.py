@@ -5,6 +5,12 @@ Baseline, measured in the same run: a naive scan that tests every micro-grid pol
 committed divisions with the demo seed, so this needs no database contents.
 
     .venv/bin/python bench/locate.py [--points 200000] [--naive-points 300]
+
+City scale: `--db` takes the leaves from the DATABASE_URL database instead (e.g. the ~60,000
+micro-grids written by `gridgov synth --scale city`), through the same `build_locator()` every
+server process uses:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/gridgov_bench .venv/bin/python bench/locate.py --db
 """
 
 from __future__ import annotations
@@ -49,19 +55,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--points", type=int, default=200_000)
     parser.add_argument("--naive-points", type=int, default=300)
+    parser.add_argument("--db", action="store_true", help="leaves from the DATABASE_URL database")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    leaves, geoms = demo_microgrids()
-    t1 = time.perf_counter()
-    locator = Locator(leaves, geoms)
-    t2 = time.perf_counter()
-    print(f"micro-grids: {len(leaves):,}  (generated in {t1 - t0:.1f} s, STRtree built in {(t2 - t1) * 1000:.0f} ms)")
+    if args.db:
+        from gridgov.regions.spatial import build_locator
+
+        locator = build_locator()
+        leaves, geoms = locator.leaves, list(locator.geometries)
+        t1 = t2 = time.perf_counter()
+        print(f"leaves: {len(leaves):,} from the database (read, parsed and indexed in {t1 - t0:.1f} s)")
+    else:
+        leaves, geoms = demo_microgrids()
+        t1 = time.perf_counter()
+        locator = Locator(leaves, geoms)
+        t2 = time.perf_counter()
+        print(
+            f"micro-grids: {len(leaves):,}  (generated in {t1 - t0:.1f} s, STRtree built in {(t2 - t1) * 1000:.0f} ms)"
+        )
+    print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     rng = np.random.default_rng(20261122)
-    minx, miny, maxx, maxy = shapely.total_bounds(np.asarray(geoms, dtype=object))
-    lngs = rng.uniform(minx, maxx, args.points)
-    lats = rng.uniform(miny, maxy, args.points)
+    if args.db:
+        # A city's districts are far apart: draw points around the leaves (a random leaf's
+        # bounding box each), not in the city's mostly empty bounding box.
+        bounds = shapely.bounds(np.asarray(geoms, dtype=object))
+        pick = bounds[rng.integers(0, len(bounds), args.points)]
+        lngs = rng.uniform(pick[:, 0], pick[:, 2])
+        lats = rng.uniform(pick[:, 1], pick[:, 3])
+    else:
+        minx, miny, maxx, maxy = shapely.total_bounds(np.asarray(geoms, dtype=object))
+        lngs = rng.uniform(minx, maxx, args.points)
+        lats = rng.uniform(miny, maxy, args.points)
 
     # 1. STRtree, one point per call (what an HTTP request does)
     n_single = min(args.points, 50_000)
@@ -80,7 +106,7 @@ def main() -> None:
     naive: list[int] = []
     for i in range(n_naive):
         point = shapely.Point(lngs[i], lats[i])
-        naive.append(next((j for j, g in enumerate(geoms) if g.intersects(point)), -1))
+        naive.append(next((leaves[j].id for j, g in enumerate(geoms) if g.intersects(point)), -1))
     naive_rate = n_naive / (time.perf_counter() - start)
 
     agree = all(

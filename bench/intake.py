@@ -1,0 +1,183 @@
+"""Case intake through the HTTP API against a trivial Django view on the same server.
+
+Starts gunicorn (config/gunicorn.conf.py, psycopg pool on) on a free local port over the
+DATABASE_URL database (filled by `gridgov synth`), then a second process with `--concurrency`
+threads, each on its own keep-alive connection, POSTs reports to /api/v1/cases as grid workers
+(API tokens, form-encoded, points at micro-grid centroids all over the city) for `--seconds`; the
+baseline is GET /healthz (one SELECT 1) with the same client, same server, same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/gridgov_bench .venv/bin/python bench/intake.py
+
+The new cases stay in the database (they are real reports); re-run synth for a clean slate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import ROOT, free_port, load, pct, setup_django
+
+
+def client(
+    port: int, path: str, method: str, bodies: list[bytes], headers: dict[str, str], seconds: float, threads: int
+) -> dict:
+    lat: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def run(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        i = k
+        while time.perf_counter() < stop:
+            body = bodies[i % len(bodies)] if bodies else None
+            hdrs = dict(headers)
+            if headers.get("Authorization") == "per-thread":
+                hdrs["Authorization"] = TOKENS[k % len(TOKENS)]
+            t0 = time.perf_counter()
+            conn.request(method, path, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            data = resp.read()
+            mine.append(time.perf_counter() - t0)
+            if resp.status >= 300:
+                with lock:
+                    errors.append(f"{resp.status} {data[:200]!r}")
+            i += threads
+        with lock:
+            lat.extend(mine)
+
+    start = time.perf_counter()
+    ts = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    took = time.perf_counter() - start
+    return {
+        "n": len(lat),
+        "rps": len(lat) / took,
+        "p50": pct(lat, 50) * 1000,
+        "p99": pct(lat, 99) * 1000,
+        "errors": len(errors),
+        "first_error": errors[0] if errors else "",
+    }
+
+
+TOKENS: list[str] = []
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: its config)")
+    parser.add_argument("--client", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        spec = json.loads(Path(args.client).read_text())
+        TOKENS.extend(spec["tokens"])
+        bodies = [b.encode() for b in spec["bodies"]]
+        out = {
+            "healthz": client(spec["port"], "/healthz", "GET", [], {}, args.seconds, args.concurrency),
+            "intake": client(
+                spec["port"],
+                "/api/v1/cases",
+                "POST",
+                bodies,
+                {"Authorization": "per-thread", "Content-Type": "application/x-www-form-urlencoded"},
+                args.seconds,
+                args.concurrency,
+            ),
+        }
+        print(json.dumps(out))
+        return
+
+    setup_django()
+    from gridgov.accounts.models import Role, User
+    from gridgov.accounts.tokens import api_token_create
+    from gridgov.cases.models import Case, CaseCategory
+    from gridgov.regions.models import Level, Region
+
+    rng = random.Random(7)
+    workers = list(User.objects.filter(role=Role.GRID_WORKER).order_by("id")[:64])
+    if not workers:
+        sys.exit("no grid workers: run `gridgov synth` first")
+    tokens = ["Bearer " + api_token_create(actor=w, name="bench intake", expires_in_days=1).raw for w in workers]
+    cats = list(CaseCategory.objects.filter(parent__isnull=False, is_active=True).values_list("code", flat=True))
+    points = list(Region.objects.filter(level=Level.MICROGRID).values_list("centroid_lat", "centroid_lng")[:20000])
+    rng.shuffle(points)
+    bodies = [
+        urllib.parse.urlencode(
+            {"category": rng.choice(cats), "description": f"压测上报：道路破损需要修复 {i}", "lat": lat, "lng": lng}
+        )
+        for i, (lat, lng) in enumerate(points[:5000])
+    ]
+    port = free_port()
+    env = {**os.environ, "GRIDGOV_DB_POOL": os.environ.get("GRIDGOV_DB_POOL", "1"), "GRIDGOV_ACCESS_LOG": "/dev/null"}
+    cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "config/gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"]
+    if args.workers:
+        cmd += ["--workers", str(args.workers)]
+    before = Case.objects.count()
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                c.request("GET", "/healthz")
+                if c.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        spec = Path(f"/tmp/gridgov-intake-{port}.json")
+        spec.write_text(json.dumps({"port": port, "tokens": tokens, "bodies": bodies}))
+        # warm-up: every worker builds its spatial index (60,000 polygons at city scale)
+        subprocess.run(
+            [sys.executable, __file__, "--client", str(spec), "--seconds", "5", "--concurrency", str(args.concurrency)],
+            check=True,
+            capture_output=True,
+        )
+        print(f"{load()}; {Case.objects.count() - before:,} cases from the warm-up")
+        res = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--client",
+                str(spec),
+                "--seconds",
+                str(args.seconds),
+                "--concurrency",
+                str(args.concurrency),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        out = json.loads(res.stdout)
+        spec.unlink()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    h, i = out["healthz"], out["intake"]
+    print(f"concurrency {args.concurrency}, {args.seconds:.0f} s each; cases in the database: {before:,}; {load()}")
+    print(f"{'endpoint':<34}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    print(f"{'GET /healthz (baseline)':<34}{h['rps']:>10,.0f}{h['p50']:>10.1f}{h['p99']:>10.1f}{h['errors']:>8}")
+    print(f"{'POST /api/v1/cases (intake)':<34}{i['rps']:>10,.0f}{i['p50']:>10.1f}{i['p99']:>10.1f}{i['errors']:>8}")
+    print(f"intake / baseline throughput: {i['rps'] / h['rps']:.2f}")
+    if i["first_error"]:
+        print("first error:", i["first_error"])
+
+
+if __name__ == "__main__":
+    main()
