@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_noop
 
 from gridgov.accounts.models import Role
 from gridgov.accounts.scope import Scope
@@ -70,18 +71,18 @@ class Queue:
 
 
 QUEUES: list[Queue] = [
-    Queue("to_accept", "待受理", frozenset({Role.CENTER_OPERATOR})),
-    Queue("to_dispatch", "待派遣", frozenset({Role.CENTER_OPERATOR})),
-    Queue("to_sign", "待签收", frozenset({Role.DEPARTMENT_HANDLER})),
-    Queue("to_handle", "待处置", frozenset({Role.DEPARTMENT_HANDLER})),
-    Queue("to_verify", "待核查", frozenset({Role.CENTER_OPERATOR})),
-    Queue("to_close", "待结案", frozenset({Role.CENTER_OPERATOR})),
-    Queue("extensions", "延期审批", frozenset({Role.CENTER_OPERATOR})),
-    Queue("to_review", "就地化解审核", frozenset({Role.GRID_LEADER})),
-    Queue("supervision", "督办", frozenset({Role.CENTER_OPERATOR, Role.LEADER})),
-    Queue("overdue", "超期", frozenset(Role.values)),
-    Queue("mine", "我上报的", frozenset(Role.values)),
-    Queue("all", "全部", frozenset(Role.values)),
+    Queue("to_accept", gettext_noop("待受理"), frozenset({Role.CENTER_OPERATOR})),
+    Queue("to_dispatch", gettext_noop("待派遣"), frozenset({Role.CENTER_OPERATOR})),
+    Queue("to_sign", gettext_noop("待签收"), frozenset({Role.DEPARTMENT_HANDLER})),
+    Queue("to_handle", gettext_noop("待处置"), frozenset({Role.DEPARTMENT_HANDLER})),
+    Queue("to_verify", gettext_noop("待核查"), frozenset({Role.CENTER_OPERATOR})),
+    Queue("to_close", gettext_noop("待结案"), frozenset({Role.CENTER_OPERATOR})),
+    Queue("extensions", gettext_noop("延期审批"), frozenset({Role.CENTER_OPERATOR})),
+    Queue("to_review", gettext_noop("就地化解审核"), frozenset({Role.GRID_LEADER})),
+    Queue("supervision", gettext_noop("督办"), frozenset({Role.CENTER_OPERATOR, Role.LEADER})),
+    Queue("overdue", gettext_noop("超期"), frozenset(Role.values)),
+    Queue("mine", gettext_noop("我上报的"), frozenset(Role.values)),
+    Queue("all", gettext_noop("全部"), frozenset(Role.values)),
 ]
 QUEUE_KEYS = {q.key for q in QUEUES}
 

@@ -29,6 +29,7 @@ import chinese_calendar
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Substr
+from django.utils.translation import gettext_noop
 
 from gridgov.accounts.scope import Scope
 from gridgov.common import clock
@@ -38,7 +39,7 @@ from .conf import conf
 from .models import FINAL_STATES, Case, LimitUnit, SlaPolicy, State, Urgency
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
-COLOUR_LABELS = {GREEN: "正常", YELLOW: "临期", RED: "超期"}
+COLOUR_LABELS = {GREEN: gettext_noop("正常"), YELLOW: gettext_noop("临期"), RED: gettext_noop("超期")}
 
 
 def _tz() -> zoneinfo.ZoneInfo:

@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gridgov.accounts.models import Role
 
@@ -123,7 +124,14 @@ TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in [
         _t("accept", _("受理"), {S.REPORTED}, S.ACCEPTED, Party.CENTER),
-        _t("reject", _("不予受理"), {S.REPORTED}, S.REJECTED, Party.CENTER, note="reason required"),
+        _t(
+            "reject",
+            pgettext_lazy("case action", "不予受理"),
+            {S.REPORTED},
+            S.REJECTED,
+            Party.CENTER,
+            note="reason required",
+        ),
         _t("merge", _("合并"), {S.REPORTED, S.ACCEPTED}, S.MERGED, Party.CENTER, note="into an earlier open case"),
         _t("escalate", _("上报上级"), {S.REPORTED, S.ACCEPTED}, S.REPORTED, Party.CENTER, note="centre → parent"),
         _t(
@@ -154,7 +162,13 @@ TRANSITIONS: dict[str, Transition] = {
             alternatives=(S.HANDLING, S.SUPERVISING),
             note="dissatisfied reopens for rework once (→ handling), then goes to supervision",
         ),
-        _t("supervise", _("督办"), ALL_OPEN - {S.SETTLE_PENDING}, None, Party.SUPERIOR_CENTER),
+        _t(
+            "supervise",
+            pgettext_lazy("case action", "督办"),
+            ALL_OPEN - {S.SETTLE_PENDING},
+            None,
+            Party.SUPERIOR_CENTER,
+        ),
         _t("approve_settle", _("同意就地化解"), {S.SETTLE_PENDING}, S.CLOSED, Party.GRID_LEADER),
         _t("refuse_settle", _("不同意就地化解"), {S.SETTLE_PENDING}, S.REPORTED, Party.GRID_LEADER),
         # Driven by gridgov.mediation (a dispute opened from the case is its handling step); not

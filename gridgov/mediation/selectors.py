@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gridgov.accounts.models import Role, User
 from gridgov.accounts.scope import Scope
@@ -82,7 +83,7 @@ def party_summary(dispute: Dispute) -> str:
     parties = list(dispute.parties.all())
     a = "、".join(mask_name(p.name) for p in parties if p.role == codes.PartyRole.APPLICANT)
     b = "、".join(mask_name(p.name) for p in parties if p.role != codes.PartyRole.APPLICANT)
-    return f"{a} 与 {b}" if b else a
+    return gettext("%(a)s 与 %(b)s") % {"a": a, "b": b} if b else a
 
 
 def centres(*, scope: Scope) -> QuerySet[MediationCentre]:

@@ -22,6 +22,7 @@ from zipfile import BadZipFile
 
 from django.db import models, transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
@@ -89,7 +90,7 @@ def _entity_columns(entity: str) -> list[Column]:
     return cols
 
 
-REGISTERS: dict[str, str] = {"people": "实有人口", **{k: s.label for k, s in ENTITIES.items()}}
+REGISTERS: dict[str, str] = {"people": gettext_noop("实有人口"), **{k: s.label for k, s in ENTITIES.items()}}
 
 
 def columns_for(register: str) -> list[Column]:

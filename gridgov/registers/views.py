@@ -82,7 +82,7 @@ def _ctx(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "can_see_group_counts": permissions.can_see_group_counts(scope),
         "can_visit": permissions.can_visit(scope),
         "can_archive": permissions.can_archive(scope),
-        "entities": [(k, s.label) for k, s in services.ENTITIES.items()],
+        "entities": [(k, _(s.label)) for k, s in services.ENTITIES.items()],
         **extra,
     }
 
@@ -108,7 +108,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             due=due,
             overdue=overdue,
             counts=counts,
-            entity_counts=[(k, s.label, data.entities.get(k, 0)) for k, s in services.ENTITIES.items()],
+            entity_counts=[(k, _(s.label), data.entities.get(k, 0)) for k, s in services.ENTITIES.items()],
         ),
     )
 
@@ -882,7 +882,7 @@ def entity_form(request: HttpRequest, entity: str, pk: int | None = None) -> Htt
     spec = _spec(entity)
     scope = _scope(request)
     if not permissions.can_write(scope):
-        raise PermissionRefused(_("您的角色不能登记%(label)s") % {"label": spec.label})
+        raise PermissionRefused(_("您的角色不能登记%(label)s") % {"label": _(spec.label)})
     obj = selectors.entity_get(scope=scope, entity=entity, pk=pk) if pk else None
     form_class = f.entity_form_class(entity)
     form = form_class(request.POST or None, instance=obj)
@@ -927,9 +927,9 @@ def entity_form(request: HttpRequest, entity: str, pk: int | None = None) -> Htt
             messages.success(request, _("已保存"))
             return redirect("registers:entity", entity=entity, pk=saved.pk)
     title = (
-        (_("修改%(label)s：%(name)s") % {"label": spec.label, "name": obj})
+        (_("修改%(label)s：%(name)s") % {"label": _(spec.label), "name": obj})
         if obj
-        else (_("新建%(label)s") % {"label": spec.label})
+        else (_("新建%(label)s") % {"label": _(spec.label)})
     )
     back = reverse("registers:entity", args=[entity, obj.pk]) if obj else reverse("registers:entities", args=[entity])
     return render(
@@ -978,7 +978,7 @@ def import_view(request: HttpRequest, register: str) -> HttpResponse:
     return render(
         request,
         "registers/import.html",
-        _ctx(request, form=form, report=report, register=register, label=label),
+        _ctx(request, form=form, report=report, register=register, label=_(label)),
         status=status,
     )
 

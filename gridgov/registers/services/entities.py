@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext_noop
 
 from gridgov.accounts.scope import Scope
 from gridgov.common import clock
@@ -95,7 +96,7 @@ ENTITIES: dict[str, Entity] = {
     "places": Entity(
         "places",
         Place,
-        "重点场所",
+        gettext_noop("重点场所"),
         [
             "kind",
             "name",
@@ -117,7 +118,7 @@ ENTITIES: dict[str, Entity] = {
     "organisations": Entity(
         "organisations",
         Organisation,
-        "组织",
+        gettext_noop("组织"),
         [
             "kind",
             "name",
@@ -141,7 +142,7 @@ ENTITIES: dict[str, Entity] = {
     "schools": Entity(
         "schools",
         School,
-        "学校",
+        gettext_noop("学校"),
         [
             "name",
             "school_type",
@@ -160,7 +161,7 @@ ENTITIES: dict[str, Entity] = {
     "lines": Entity(
         "lines",
         LineSegment,
-        "护路护线",
+        gettext_noop("护路护线"),
         [
             "kind",
             "name",
@@ -179,14 +180,14 @@ ENTITIES: dict[str, Entity] = {
     "governance": Entity(
         "governance",
         GovernanceOrg,
-        "综治组织",
+        gettext_noop("综治组织"),
         ["name", "institution_type", "level", "address", "head_name", "contact_phone", "member_units"],
         any_level=True,
     ),
     "teams": Entity(
         "teams",
         Team,
-        "综治队伍",
+        gettext_noop("综治队伍"),
         ["name", "team_type", "leader_name", "contact_phone", "member_count", "duties"],
         refs={"organisation_id": GovernanceOrg},
         any_level=True,
