@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status
 
 from gridgov.accounts.models import Department, User
 from gridgov.accounts.scope import Scope
@@ -388,7 +389,7 @@ def visit_create(
     confirm_outside: Form[bool] = False,
     outside_reason: Form[str] = "",
     photos: File[list[UploadedFile]] = None,  # type: ignore[assignment]
-) -> tuple[int, dict[str, Any]]:
+) -> Any:
     scope = _scope(request)
 
     def pick(model: Any, pk: int | None, field: str) -> Any:
@@ -414,7 +415,7 @@ def visit_create(
         outside_reason=outside_reason,
         photos=photos or [],
     )
-    return 201, _visit_out(visit)
+    return Status(201, _visit_out(visit))
 
 
 @router.get("/visits", response=list[VisitOut], summary="本人走访记录")
@@ -424,7 +425,7 @@ def visit_list(request: HttpRequest, limit: int = 50) -> list[dict[str, Any]]:
 
 
 @router.post("/visits/{visit_id}/report-case", response={201: CaseRefOut}, summary="走访发现一键上报事件")
-def visit_report(request: HttpRequest, visit_id: int, payload: FindingIn) -> tuple[int, dict[str, Any]]:
+def visit_report(request: HttpRequest, visit_id: int, payload: FindingIn) -> Any:
     visit = selectors.visit_get(scope=_scope(request), pk=visit_id)
     case = services.finding_report_case(
         actor=_user(request),
@@ -433,7 +434,7 @@ def visit_report(request: HttpRequest, visit_id: int, payload: FindingIn) -> tup
         description=payload.description,
         urgency=payload.urgency,
     )
-    return 201, {"number": case.number, "state": case.state, "tracking_code": case.tracking_code}
+    return Status(201, {"number": case.number, "state": case.state, "tracking_code": case.tracking_code})
 
 
 # --- patrols -------------------------------------------------------------------------------------
@@ -452,12 +453,12 @@ def patrol_list(request: HttpRequest, limit: int = 30) -> list[dict[str, Any]]:
 
 
 @router.post("/patrols", response={201: PatrolOut}, summary="开始巡查")
-def patrol_start(request: HttpRequest) -> tuple[int, dict[str, Any]]:
-    return 201, _patrol_out(services.patrol_start(actor=_user(request)))
+def patrol_start(request: HttpRequest) -> Any:
+    return Status(201, _patrol_out(services.patrol_start(actor=_user(request))))
 
 
 @router.post("/patrols/{patrol_id}/checkins", response={201: CheckinOut}, summary="巡查打卡")
-def patrol_checkin(request: HttpRequest, patrol_id: int, payload: CheckinIn) -> tuple[int, dict[str, Any]]:
+def patrol_checkin(request: HttpRequest, patrol_id: int, payload: CheckinIn) -> Any:
     scope = _scope(request)
     patrol = selectors.patrol_get(scope=scope, pk=patrol_id)
     place = scope.filter(Place.objects.filter(pk=payload.place_id)).first() if payload.place_id else None
@@ -472,12 +473,15 @@ def patrol_checkin(request: HttpRequest, patrol_id: int, payload: CheckinIn) -> 
         has_issue=payload.has_issue,
         place=place,
     )
-    return 201, {
-        "id": c.pk,
-        "at": c.at,
-        "inside_grid": c.inside_grid,
-        "located_region": c.located_region.code if c.located_region else None,
-    }
+    return Status(
+        201,
+        {
+            "id": c.pk,
+            "at": c.at,
+            "inside_grid": c.inside_grid,
+            "located_region": c.located_region.code if c.located_region else None,
+        },
+    )
 
 
 @router.post("/patrols/{patrol_id}/end", response=PatrolOut, summary="结束巡查")
@@ -487,7 +491,7 @@ def patrol_end(request: HttpRequest, patrol_id: int, payload: EndIn) -> dict[str
 
 
 @router.post("/checkins/{checkin_id}/report-case", response={201: CaseRefOut}, summary="巡查发现一键上报事件")
-def checkin_report(request: HttpRequest, checkin_id: int, payload: FindingIn) -> tuple[int, dict[str, Any]]:
+def checkin_report(request: HttpRequest, checkin_id: int, payload: FindingIn) -> Any:
     checkin = selectors.checkin_get(scope=_scope(request), pk=checkin_id)
     case = services.finding_report_case(
         actor=_user(request),
@@ -496,7 +500,7 @@ def checkin_report(request: HttpRequest, checkin_id: int, payload: FindingIn) ->
         description=payload.description,
         urgency=payload.urgency,
     )
-    return 201, {"number": case.number, "state": case.state, "tracking_code": case.tracking_code}
+    return Status(201, {"number": case.number, "state": case.state, "tracking_code": case.tracking_code})
 
 
 @router.get("/counts", response=list[CountOut], summary="按人按日/月统计走访、巡查、打卡、发现上报")
@@ -520,7 +524,7 @@ def campaign_list(request: HttpRequest, state: str = "") -> list[dict[str, Any]]
 
 
 @router.post("/campaigns", response={201: CampaignOut}, summary="新建专项整治")
-def campaign_create(request: HttpRequest, payload: CampaignIn) -> tuple[int, dict[str, Any]]:
+def campaign_create(request: HttpRequest, payload: CampaignIn) -> Any:
     regions = list(Region.objects.filter(code__in=payload.scope_regions))
     if len(regions) != len(set(payload.scope_regions)):
         raise ValidationFailed("整治范围中有不存在的区域代码", field="scope_regions")
@@ -535,7 +539,7 @@ def campaign_create(request: HttpRequest, payload: CampaignIn) -> tuple[int, dic
         theme=payload.theme,
         description=payload.description,
     )
-    return 201, _campaign_out(c)
+    return Status(201, _campaign_out(c))
 
 
 @router.get("/campaigns/{campaign_id}", response=CampaignOut)
@@ -569,7 +573,7 @@ def campaign_progress(request: HttpRequest, campaign_id: int, region: str = "") 
 
 
 @router.post("/campaigns/{campaign_id}/inspections", response={201: InspectionOut}, summary="派发检查任务")
-def inspection_assign(request: HttpRequest, campaign_id: int, payload: AssignIn) -> tuple[int, dict[str, Any]]:
+def inspection_assign(request: HttpRequest, campaign_id: int, payload: AssignIn) -> Any:
     scope = _scope(request)
     c = selectors.campaign_get(scope=scope, pk=campaign_id)
     place = Place.objects.filter(pk=payload.place_id).first() if payload.place_id else None
@@ -586,7 +590,7 @@ def inspection_assign(request: HttpRequest, campaign_id: int, payload: AssignIn)
         assignee=User.objects.filter(pk=payload.assignee_id).first() if payload.assignee_id else None,
         department=Department.objects.filter(pk=payload.department_id).first() if payload.department_id else None,
     )
-    return 201, _inspection_out(i)
+    return Status(201, _inspection_out(i))
 
 
 @router.post("/campaigns/{campaign_id}/inspections/generate", summary="按对象场所类别批量派发")
@@ -608,7 +612,7 @@ def inspection_list(
 @router.post(
     "/inspections/{inspection_id}/record", response={201: list[HazardOut]}, summary="登记检查结果（不合格项生成隐患）"
 )
-def inspection_record(request: HttpRequest, inspection_id: int, payload: RecordIn) -> tuple[int, list[dict[str, Any]]]:
+def inspection_record(request: HttpRequest, inspection_id: int, payload: RecordIn) -> Any:
     user = _user(request)
     i = selectors.inspection_get(scope=_scope(request), user=user, pk=inspection_id)
     results = {
@@ -620,7 +624,7 @@ def inspection_record(request: HttpRequest, inspection_id: int, payload: RecordI
     hazards = services.inspection_record(
         actor=user, inspection=i, results=results, note=payload.note, lat=payload.lat, lng=payload.lng
     )
-    return 201, [_hazard_out(h, user) for h in hazards]
+    return Status(201, [_hazard_out(h, user) for h in hazards])
 
 
 # --- hazards -------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
+from ninja.responses import Status
 
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import Scope
@@ -275,7 +276,7 @@ def dispute_list(request: HttpRequest, filters: Query[DisputeQuery]) -> dict[str
 
 
 @router.post("/disputes", response={201: DisputeOut}, summary="登记纠纷")
-def dispute_create(request: HttpRequest, payload: DisputeIn) -> tuple[int, dict[str, Any]]:
+def dispute_create(request: HttpRequest, payload: DisputeIn) -> Any:
     user = _user(request)
     region = Region.objects.filter(code=payload.region_code).first()
     if region is None:
@@ -295,11 +296,11 @@ def dispute_create(request: HttpRequest, payload: DisputeIn) -> tuple[int, dict[
         address=payload.address,
         source=payload.source,
     )
-    return 201, _detail(d, user)
+    return Status(201, _detail(d, user))
 
 
 @router.post("/disputes/from-case", response={201: DisputeOut}, summary="事件转人民调解")
-def dispute_from_case(request: HttpRequest, payload: FromCaseIn) -> tuple[int, dict[str, Any]]:
+def dispute_from_case(request: HttpRequest, payload: FromCaseIn) -> Any:
     user = _user(request)
     case = case_selectors.case_get(scope=_scope(request), number=payload.case_number)
     d = services.dispute_from_case(
@@ -313,7 +314,7 @@ def dispute_from_case(request: HttpRequest, payload: FromCaseIn) -> tuple[int, d
         involved=payload.involved,
         amount=payload.amount,
     )
-    return 201, _detail(d, user)
+    return Status(201, _detail(d, user))
 
 
 @router.get("/disputes/export.xlsx", summary="导出纠纷列表")
@@ -450,7 +451,7 @@ def petition_list(
 
 
 @router.post("/petitions", response={201: PetitionOut}, summary="登记信访（生成办理案卷，识别重复信访）")
-def petition_create(request: HttpRequest, payload: PetitionIn) -> tuple[int, dict[str, Any]]:
+def petition_create(request: HttpRequest, payload: PetitionIn) -> Any:
     x = services.petition_register(
         actor=_user(request),
         channel=payload.channel,
@@ -465,7 +466,7 @@ def petition_create(request: HttpRequest, payload: PetitionIn) -> tuple[int, dic
         people_count=payload.people_count,
         urgency=payload.urgency if payload.urgency in ("normal", "urgent") else "normal",
     )
-    return 201, _petition_out(x)
+    return Status(201, _petition_out(x))
 
 
 @router.get("/petitions/{number}", response=PetitionOut)
