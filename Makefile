@@ -15,6 +15,8 @@ export DJANGO_SETTINGS_MODULE := config.settings
 
 run: setup migrate static demo
 	@echo "gridgov demo: http://$(HOST):$(PORT)/  (accounts and passwords: README.md)"
+	@# The worker (SLA warnings, outbound deliveries) runs beside the web server and stops with it.
+	$(BIN)/python manage.py worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn -c config/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 test: setup
