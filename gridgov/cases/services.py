@@ -1303,6 +1303,28 @@ def case_add_note(*, actor: User, case: Case, text: str) -> CaseEvent:
     return event
 
 
+@transaction.atomic
+def case_record_link(
+    *, actor: User, case: Case, linked: bool, text: str, detail: dict[str, Any] | None = None
+) -> CaseEvent:
+    """关联/解除关联 a register subject (called by gridgov.registers, which has checked that the actor
+    sees both the case and the subject): an internal timeline row, so the trace shows who linked
+    what; no state change."""
+    case = _lock(case, None)
+    event = _event(
+        case,
+        action="link_subject" if linked else "unlink_subject",
+        from_state=case.state,
+        actor=actor,
+        at=clock.now(),
+        note=text[:2000],
+        is_public=False,
+        detail=detail,
+    )
+    _save(case, [])
+    return event
+
+
 # --- mediation (called by gridgov.mediation; the dispute carries the detail) ------------------------------
 
 

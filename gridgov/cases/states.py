@@ -214,6 +214,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "report": _("上报"),
     "settle": _("就地化解上报"),
     "auto_dispatch": _("自动派遣"),
+    "link_subject": _("关联对象"),
+    "unlink_subject": _("解除关联对象"),
     **{a: t.label for a, t in TRANSITIONS.items()},
 }
 

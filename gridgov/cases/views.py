@@ -25,6 +25,7 @@ from gridgov.common.errors import DomainError, NotFound, PermissionRefused, Vali
 from gridgov.common.pagination import paginate
 from gridgov.regions import selectors as region_selectors
 from gridgov.regions.models import Level, Region
+from gridgov.registers import selectors as register_selectors
 
 from . import presenters, routing, selectors, services, sla
 from .export import export_xlsx
@@ -224,6 +225,7 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "colour": presenters.colour_of(case),
         "colour_label": sla.COLOUR_LABELS.get(presenters.colour_of(case), ""),
         "region_trail": [*region_selectors.region_ancestors(scope=scope, region=case.region), case.region],
+        "linked_subjects": register_selectors.case_subject_links(scope=scope, case=case),
     }
     if "dispatch" in allowed:
         route = routing.route_for(category=case.category, region_path=case.region_path)

@@ -281,3 +281,8 @@ class PlacementForm(forms.Form):
     def __init__(self, *args: Any, regions: list[Region], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region_code"].choices = region_choices(regions)  # type: ignore[attr-defined]
+
+
+class CaseLinkForm(forms.Form):
+    number = forms.CharField(label=_("案卷编号"), max_length=32)
+    note = forms.CharField(label=_("关联说明"), max_length=200, required=False)

@@ -640,3 +640,86 @@ class VisitPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.caption or self.image.name
+
+
+# --- 关联事件: a case about a person, household, place, organisation or school ---------------------
+LINK_SUBJECTS = ("person", "household", "place", "organisation", "school")
+
+
+def _exactly_one(fields: tuple[str, ...]) -> Q:
+    out = Q()
+    for chosen in fields:
+        out |= Q(**{f"{f}__isnull": f != chosen for f in fields})
+    return out
+
+
+class CaseLink(models.Model):
+    """A case (案卷) linked to exactly one register subject, so the subject's page lists the cases
+    about it and the case lists whom it concerns. `region_path` is the subject's: the link is a
+    register row and is scoped like one."""
+
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("案卷"), on_delete=models.CASCADE, related_name="subject_links"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name=_("人员"), null=True, blank=True, on_delete=models.CASCADE, related_name="case_links"
+    )
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), null=True, blank=True, on_delete=models.CASCADE, related_name="case_links"
+    )
+    place = models.ForeignKey(
+        Place, verbose_name=_("重点场所"), null=True, blank=True, on_delete=models.CASCADE, related_name="case_links"
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("组织"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="case_links",
+    )
+    school = models.ForeignKey(
+        School, verbose_name=_("学校"), null=True, blank=True, on_delete=models.CASCADE, related_name="case_links"
+    )
+    note = models.CharField(_("关联说明"), max_length=200, blank=True)
+    region_path = models.CharField(_("区域路径"), max_length=160, db_index=True)
+    created_at = models.DateTimeField(_("关联时间"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("关联人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("关联事件")
+        verbose_name_plural = _("关联事件")
+        ordering: ClassVar = ["-created_at", "-id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=_exactly_one(LINK_SUBJECTS), name="case_link_exactly_one_subject"),
+            *(
+                models.UniqueConstraint(
+                    fields=["case", name], condition=Q(**{f"{name}__isnull": False}), name=f"case_link_{name}_once"
+                )
+                for name in LINK_SUBJECTS
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.subject_kind}:{self.subject_id}"
+
+    @property
+    def subject_kind(self) -> str:
+        return next((n for n in LINK_SUBJECTS if getattr(self, f"{n}_id") is not None), "")
+
+    @property
+    def subject_id(self) -> int | None:
+        kind = self.subject_kind
+        return getattr(self, f"{kind}_id") if kind else None
+
+    @property
+    def subject(self) -> models.Model | None:
+        kind = self.subject_kind
+        return getattr(self, kind) if kind else None

@@ -500,3 +500,66 @@ def visit_rules(*, scope: Scope) -> list[tuple[str, str, str, str, int, bool]]:
 
 def localdate(value: dt.datetime | None) -> dt.date | None:
     return timezone.localdate(value) if value else None
+
+
+# --- 关联事件 ----------------------------------------------------------------------------------------
+def subject_case_links(*, scope: Scope, kind: str, subject: Any) -> list[Any]:
+    """The cases linked to a subject the viewer already sees, narrowed to the cases the viewer
+    may see, each with its SLA colour."""
+    from gridgov.cases import presenters
+    from gridgov.cases.selectors import case_queryset
+
+    from .models import CaseLink
+
+    if not scope.covers(subject.region_path):
+        return []
+    links = list(
+        CaseLink.objects.filter(**{kind: subject}, case__in=case_queryset(scope=scope).values("pk"))
+        .select_related("case__category__parent", "created_by")
+        .order_by("-case__reported_at", "-id")
+    )
+    now = clock.now()
+    for link in links:
+        link.colour = presenters.colour_of(link.case, now)  # type: ignore[attr-defined]
+    return links
+
+
+@dataclass(frozen=True)
+class LinkedSubject:
+    kind: str
+    kind_label: str
+    label: str
+    url: str | None
+
+
+def case_subject_links(*, scope: Scope, case: Any) -> list[LinkedSubject]:
+    """Whom a case concerns, for a viewer who sees the case: names masked, and a link to the
+    register page only where the viewer could open it."""
+    from django.urls import reverse
+    from django.utils.translation import gettext
+
+    from .models import CaseLink
+    from .services.links import KIND_LABELS, subject_label
+
+    entity_of = {"place": "places", "organisation": "organisations", "school": "schools"}
+    out = []
+    links = CaseLink.objects.filter(case=case).select_related(
+        "person", "household__head", "place", "organisation", "school"
+    )
+    for link in links.order_by("id"):
+        kind = link.subject_kind
+        subject = link.subject
+        is_people = kind in ("person", "household")
+        allowed = scope.covers(link.region_path) and (
+            permissions.can_read_people(scope) if is_people else permissions.can_read_places(scope)
+        )
+        url = None
+        if allowed:
+            if kind == "person":
+                url = reverse("registers:person", args=[link.person_id])
+            elif kind == "household":
+                url = reverse("registers:household", args=[link.household_id])
+            else:
+                url = reverse("registers:entity", args=[entity_of[kind], link.subject_id])
+        out.append(LinkedSubject(kind, gettext(KIND_LABELS[kind]), subject_label(kind, subject), url))
+    return out

@@ -13,6 +13,7 @@ urlpatterns = [
     path("people/<int:pk>/move-in/", views.person_move_in, name="person_move_in"),
     path("people/<int:pk>/groups/new/", views.group_add, name="group_add"),
     path("people/<int:pk>/<str:action>/", views.person_action, name="person_action"),
+    path("case-links/<int:link_id>/unlink/", views.case_unlink, name="case_unlink"),
     path("groups/", views.group_list, name="groups"),
     path("groups/<int:pk>/edit/", views.group_edit, name="group_edit"),
     path("groups/<int:pk>/end/", views.group_end, name="group_end"),

@@ -26,6 +26,9 @@ from . import codes, groups, permissions, selectors, services, spreadsheets, sta
 from . import forms as f
 from .models import GroupMembership, Person
 
+# Entity registers whose rows cases can be linked to (→ the CaseLink field).
+LINKABLE_ENTITIES = {"places": "place", "organisations": "organisation", "schools": "school"}
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -163,10 +166,54 @@ def _person_context(request: HttpRequest, person: Person, **extra: Any) -> dict[
     )
 
 
+def _case_link_post(request: HttpRequest, subject: Any) -> tuple[f.CaseLinkForm, bool]:
+    """Handle the 关联事件 form on a subject page: (form, linked)."""
+    form = f.CaseLinkForm(request.POST if request.method == "POST" else None)
+    if request.method != "POST" or not form.is_valid():
+        return form, False
+    number = form.cleaned_data["number"].strip()
+    case = services.case_lookup(number=number)
+    if case is None:
+        form.add_error("number", _("案件 %(number)s 不存在或不在您的辖区") % {"number": number})
+        return form, False
+    try:
+        services.case_link_subject(actor=_user(request), case=case, subject=subject, note=form.cleaned_data["note"])
+    except DomainError as exc:
+        if isinstance(exc, PermissionRefused | NotFound):
+            raise
+        apply_errors(form, exc)
+        return form, False
+    messages.success(request, _("已关联事件 %(number)s") % {"number": case.number})
+    return form, True
+
+
 @screen
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = selectors.person_get(scope=_scope(request), pk=pk)
-    return render(request, "registers/person.html", _person_context(request, person))
+    scope = _scope(request)
+    person = selectors.person_get(scope=scope, pk=pk)
+    link_form, linked = _case_link_post(request, person)
+    if linked:
+        return redirect("registers:person", pk=pk)
+    return render(
+        request,
+        "registers/person.html",
+        _person_context(
+            request,
+            person,
+            case_links=selectors.subject_case_links(scope=scope, kind="person", subject=person),
+            link_form=link_form,
+        ),
+        status=400 if link_form.errors else 200,
+    )
+
+
+@screen
+@require_POST
+def case_unlink(request: HttpRequest, link_id: int) -> HttpResponse:
+    services.case_unlink_subject(actor=_user(request), link_id=link_id)
+    messages.success(request, _("已解除关联"))
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/registers/") else reverse("registers:overview"))
 
 
 @screen
@@ -865,6 +912,15 @@ def entity_detail(request: HttpRequest, entity: str, pk: int) -> HttpResponse:
         extra["surroundings"] = selectors.school_surroundings(scope=scope, school=obj)
     if entity == "lines" and obj.team_id:
         facts.append((_("护路护线队伍"), obj.team))
+    link_kind = LINKABLE_ENTITIES.get(entity)
+    if link_kind:
+        link_form, linked = _case_link_post(request, obj)
+        if linked:
+            return redirect("registers:entity", entity=entity, pk=pk)
+        extra["link_form"] = link_form
+        extra["case_links"] = selectors.subject_case_links(scope=scope, kind=link_kind, subject=obj)
+    elif request.method == "POST":
+        return HttpResponse(status=405)
     history = (
         list(obj.history.select_related("history_user").order_by("-history_date")[:20])
         if hasattr(obj, "history")
@@ -873,7 +929,8 @@ def entity_detail(request: HttpRequest, entity: str, pk: int) -> HttpResponse:
     return render(
         request,
         "registers/entity_detail.html",
-        _ctx(request, entity=entity, spec=spec, obj=obj, facts=facts, history=history, **extra),
+        _ctx(request, entity=entity, spec=spec, obj=obj, facts=facts, history=history, link_kind=link_kind, **extra),
+        status=400 if link_kind and extra["link_form"].errors else 200,
     )
 
 

@@ -14,6 +14,7 @@ from .entities import (
     school_create,
     team_create,
 )
+from .links import case_link_subject, case_lookup, case_unlink_subject
 from .people import (
     find_by_id_number,
     household_register,
@@ -30,6 +31,9 @@ __all__ = [
     "ENTITIES",
     "address_create",
     "building_create",
+    "case_link_subject",
+    "case_lookup",
+    "case_unlink_subject",
     "entity_create",
     "entity_update",
     "find_by_id_number",
