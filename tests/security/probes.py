@@ -100,6 +100,7 @@ DJANGO: dict[str, Probe] = {
     "registers/people/<int:pk>/move-in/": P("person"),
     "registers/people/<int:pk>/groups/new/": P("person"),
     "registers/people/<int:pk>/<str:action>/": P("person", {"action": "archive"}),
+    "registers/case-links/<int:link_id>/unlink/": Probe(GUESSED, write=True),
     "registers/groups/": P(),
     "registers/groups/<int:pk>/edit/": P("group"),
     "registers/groups/<int:pk>/end/": P("group", write=True),
