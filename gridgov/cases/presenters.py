@@ -11,11 +11,26 @@ from django.urls import reverse
 from gridgov.accounts.models import Role, User
 from gridgov.common import clock
 from gridgov.common.masking import mask_name, mask_phone
+from gridgov.regions.models import Region
 
 from . import selectors, sla
 from .models import Case, CaseEvent, State
 from .services import allowed_actions
 from .states import ACTION_LABELS
+
+
+def region_outline(region: Region | None) -> dict[str, Any] | None:
+    """A region's boundary as a GeoJSON Feature for the report maps (people orient themselves and
+    click inside it); a region without a polygon falls back to its nearest ancestor that has one."""
+    node = region
+    while node is not None and not node.polygon:
+        node = node.parent
+    if node is None:
+        return None
+    geometry = node.polygon
+    if isinstance(geometry, dict) and geometry.get("type") == "Feature":
+        geometry = geometry.get("geometry")
+    return {"type": "Feature", "geometry": geometry, "properties": {"name": node.name, "code": node.code}}
 
 
 def colour_of(case: Case, now: dt.datetime | None = None) -> str:

@@ -4,6 +4,8 @@ rating. Rate-limited per client IP; a honeypot field and a minimum fill time tur
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -40,7 +42,7 @@ def report(request: HttpRequest, grid_code: str | None = None) -> HttpResponse:
         except throttle.TooManyRequests as exc:
             form.is_valid()
             form.add_error(None, exc.message)
-            return render(request, "cases/public_report.html", {"form": form, "grid": grid}, status=429)
+            return render(request, "cases/public_report.html", _page_context(form, grid), status=429)
         if form.is_valid():
             d = form.cleaned_data
             category = CaseCategory.objects.filter(pk=d["category"]).first() if str(d["category"]).isdigit() else None
@@ -66,8 +68,12 @@ def report(request: HttpRequest, grid_code: str | None = None) -> HttpResponse:
                 return redirect("citizen_report_done", case.tracking_code)
         else:
             status = 400
+    return render(request, "cases/public_report.html", _page_context(form, grid), status=status)
+
+
+def _page_context(form: PublicReportForm, grid: Region | None) -> dict[str, Any]:
     center = (grid.centroid_lat, grid.centroid_lng) if grid and grid.centroid_lat else None
-    return render(request, "cases/public_report.html", {"form": form, "grid": grid, "center": center}, status=status)
+    return {"form": form, "grid": grid, "center": center, "outline": presenters.region_outline(grid)}
 
 
 @never_cache

@@ -172,7 +172,11 @@ def report(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/report.html",
-        {"form": form, "center": (root.centroid_lat, root.centroid_lng) if root and root.centroid_lat else None},
+        {
+            "form": form,
+            "center": (root.centroid_lat, root.centroid_lng) if root and root.centroid_lat else None,
+            "outline": presenters.region_outline(root),
+        },
         status=status,
     )
 

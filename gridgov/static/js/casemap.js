@@ -12,6 +12,15 @@
   if (pick && typeof L !== "undefined") {
     var lat0 = parseFloat(pick.dataset.lat) || 30.16, lng0 = parseFloat(pick.dataset.lng) || 120.27;
     var map = baseMap(pick, lat0, lng0, pick.dataset.lat ? 15 : 11);
+    // The reporter's grid (or jurisdiction) outline, passed as JSON by the page (json_script):
+    // it orients people on a map without tiles, and the map opens fitted to it.
+    var outlineEl = document.getElementById("grid-outline"), outline = null;
+    try { outline = outlineEl ? JSON.parse(outlineEl.textContent) : null; } catch (err) { outline = null; }
+    if (outline && outline.geometry) {
+      var shape = L.geoJSON(outline, { style: { color: "#b8322a", weight: 2, fillOpacity: 0.06 }, interactive: false }).addTo(map);
+      var bounds = shape.getBounds();
+      if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12] });
+    }
     var latIn = document.getElementById("id_lat"), lngIn = document.getElementById("id_lng");
     var label = document.getElementById("picked"), marker = null;
     var set = function (lat, lng) {
