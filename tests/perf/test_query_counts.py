@@ -57,7 +57,7 @@ def constant(measure: Callable[[], int], grow: Callable[[], None]) -> tuple[int,
 
 def test_case_queue_pages_and_api_lists_do_not_grow_with_cases(personas, client_for):
     p = personas
-    cases_of_every_kind(p, 3)
+    cases_of_every_kind(p, 2)
     op, leader, handler = client_for(p.district_operator), client_for(p.leader), client_for(p.handler)
     urls = [
         (op, "/cases/?queue=all"),
@@ -70,7 +70,7 @@ def test_case_queue_pages_and_api_lists_do_not_grow_with_cases(personas, client_
         (op, "/api/v1/cases?queue=to_dispatch"),
     ]
     before = [queries(c, u) for c, u in urls]
-    cases_of_every_kind(p, 6)
+    cases_of_every_kind(p, 5)
     after = [queries(c, u) for c, u in urls]
     assert after == before, list(zip([u for _, u in urls], before, after, strict=True))
 
@@ -92,11 +92,11 @@ def test_people_lists_do_not_grow_with_residents(personas, client_for):
 
 def test_command_centre_reads_do_not_grow_with_cases(personas, client_for):
     p = personas
-    cases_of_every_kind(p, 3)
+    cases_of_every_kind(p, 2)
     leader = client_for(p.leader)
     urls = ["/dashboard/", "/api/v1/dashboard/summary", "/api/v1/dashboard/markers"]
     before = [queries(leader, u) for u in urls]
-    cases_of_every_kind(p, 6)
+    cases_of_every_kind(p, 5)
     after = [queries(leader, u) for u in urls]
     assert after == before
 
