@@ -1325,6 +1325,28 @@ def case_record_link(
     return event
 
 
+@transaction.atomic
+def case_add_system_note(
+    *, case: Case, unit: str, text: str, detail: dict[str, Any] | None = None, now: dt.datetime | None = None
+) -> CaseEvent:
+    """An internal timeline note from an adapter (a repeat sensor alert, an updated 12345 order):
+    no staff actor, the adapter's unit label instead; bumps the version like every action."""
+    case = _lock(case, None)
+    event = _event(
+        case,
+        action="note",
+        from_state=case.state,
+        actor=None,
+        at=now or clock.now(),
+        note=text[:2000],
+        is_public=False,
+        detail=detail,
+        unit_label=unit,
+    )
+    _save(case, [])
+    return event
+
+
 # --- mediation (called by gridgov.mediation; the dispute carries the detail) ------------------------------
 
 
