@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
 
-from django.db import close_old_connections
-
 log = logging.getLogger("gridgov.jobs")
 
 
@@ -45,7 +43,6 @@ def run_due(last_run: dict[str, float], *, now: float | None = None) -> list[str
     for job in JOBS:
         if now - last_run.get(job.name, float("-inf")) < job.every:
             continue
-        close_old_connections()
         try:
             _resolve(job.target)()
         except Exception:  # one failing job must not stop the others (logged with traceback)

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
 
 from gridgov.common.jobs import JOBS, run_due
 
@@ -29,5 +30,8 @@ class Command(BaseCommand):
             return
         self.stdout.write("worker: " + ", ".join(f"{j.name} every {j.every:g}s" for j in JOBS))
         while True:
+            # A long-lived loop: drop connections the database closed or that outlived their age,
+            # as the request cycle does for web workers (never inside a transaction).
+            close_old_connections()
             run_due(last_run)
             time.sleep(options["tick"])
