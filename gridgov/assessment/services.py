@@ -51,6 +51,17 @@ from .models import (
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 EVIDENCE_MAX_FILES = 5
 EVIDENCE_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".xls", ".xlsx", ".txt"}
+# What each kind of file starts with: an upload is judged by its content, not only its name.
+EVIDENCE_MAGIC = {
+    ".pdf": (b"%PDF-",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+    ".xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+    ".docx": (b"PK\x03\x04",),
+    ".xlsx": (b"PK\x03\x04",),
+}
 EVIDENCE_MIN_CHARS = 5
 
 # Grid-worker score: workload and the three quality parts, out of 100.
@@ -642,11 +653,31 @@ def _clean_evidence(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, s
         if not f.size:
             raise ValidationFailed(f"文件为空：{name}", field="attachments")
         digest = hashlib.sha256()
+        head = b""
         for chunk in f.chunks():
+            head = head or chunk[:4096]
             digest.update(chunk)
         f.seek(0)
+        if not _evidence_content_ok(PurePath(name).suffix.lower(), head):
+            raise ValidationFailed(f"文件内容与类型不符：{name}", field="attachments")
         out.append((f, name, digest.hexdigest()))
     return out
+
+
+def _evidence_content_ok(suffix: str, head: bytes) -> bool:
+    if suffix == ".txt":  # plain text: decodable, no binary zeros
+        if b"\x00" in head:
+            return False
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                head.decode(encoding)
+            except UnicodeDecodeError as exc:
+                if exc.start >= len(head) - 3:  # a character cut at the end of the sample
+                    return True
+                continue
+            return True
+        return False
+    return head.startswith(EVIDENCE_MAGIC.get(suffix, (b"\x00\x00impossible",)))
 
 
 def _month_open(scheme: Scheme, month: dt.date) -> None:

@@ -28,7 +28,7 @@ def person(personas):
 
 def png() -> SimpleUploadedFile:
     out = io.BytesIO()
-    Image.new("RGB", (8, 8), "red").save(out, "PNG")
+    Image.new("RGB", (64, 48), "red").save(out, "PNG")
     return SimpleUploadedFile("visit.png", out.getvalue(), content_type="image/png")
 
 

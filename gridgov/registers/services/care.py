@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
 
+from gridgov.cases.photos import CleanPhoto, clean_photo
 from gridgov.common import clock
 from gridgov.common.audit import audit_record
 from gridgov.common.errors import Conflict, PermissionRefused, ValidationFailed
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from gridgov.accounts.models import User
 
 MAX_PHOTOS = 9
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
 BACKDATE_DAYS = 90
 
 
@@ -280,20 +279,14 @@ def visit_rule_set(*, actor: User, kind: str, attention_level: str, interval_day
     return rule
 
 
-def _check_photo(errors: Errors, index: int, photo: UploadedFile) -> None:
-    field = f"photos.{index}"
-    if photo.size and photo.size > MAX_PHOTO_BYTES:
-        errors.add(field, "照片不能超过10MB")
-        return
+def _check_photo(errors: Errors, index: int, photo: UploadedFile) -> CleanPhoto | None:
+    """By content, as for case photos: a JPEG, PNG or WebP within the byte and pixel limits,
+    re-encoded (which drops EXIF metadata such as the GPS position of the visit)."""
     try:
-        with Image.open(photo) as img:
-            img.verify()
-            if img.format not in {"JPEG", "PNG", "WEBP"}:
-                errors.add(field, "照片应为JPEG、PNG或WebP格式")
-    except (UnidentifiedImageError, OSError, SyntaxError):
-        errors.add(field, "无法识别的图片文件")
-    finally:
-        photo.seek(0)
+        return clean_photo(photo, field=f"photos.{index}")
+    except ValidationFailed as exc:
+        errors.add(f"photos.{index}", exc.message)
+        return None
 
 
 @transaction.atomic
@@ -341,8 +334,7 @@ def visit_record(
         errors.add("person", "该人员不在册，不能登记走访")
     if len(photos) > MAX_PHOTOS:
         errors.add("photos", f"最多上传{MAX_PHOTOS}张照片")
-    for i, photo in enumerate(photos):
-        _check_photo(errors, i, photo)
+    cleaned = [_check_photo(errors, i, photo) for i, photo in enumerate(photos)]
     errors.raise_if_any("走访信息有误")
     memberships = (
         list(GroupMembership.objects.select_for_update().filter(person=person, ended_on__isnull=True)) if person else []
@@ -362,8 +354,9 @@ def visit_record(
         region_id=target.region_id,
         region_path=target.region_path,
     )
-    for photo in photos:
-        VisitPhoto.objects.create(visit=visit, image=photo, caption=(photo.name or "")[:100], taken_at=at)
+    for photo, clean in zip(photos, cleaned, strict=True):
+        assert clean is not None
+        VisitPhoto.objects.create(visit=visit, image=clean.content, caption=(photo.name or "")[:100], taken_at=at)
     for m in memberships:
         if m.last_visit_at is None or at > m.last_visit_at:
             m.last_visit_at = at
