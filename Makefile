@@ -11,7 +11,7 @@ NPM_STAMP := node_modules/.deps-$(shell cat package.json package-lock.json | sha
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard gridgov/locale/*/LC_MESSAGES/django.po))
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test lint setup demo migrate static test-pg bench clean divisions
+.PHONY: run test lint setup demo migrate static test-pg test-e2e bench clean divisions
 
 run: setup migrate static demo
 	@echo "gridgov demo: http://$(HOST):$(PORT)/  (accounts and passwords: README.md)"
@@ -55,6 +55,13 @@ demo: migrate
 # The suite against the machine's PostgreSQL (what .ci/run does after `make test`).
 test-pg: setup
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/gridgov_test} $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+# Browser journeys (tests_e2e/): Playwright drives Debian's chromium (never `playwright install`)
+# against gunicorn on a free port with a fresh SQLite demo; failures leave screenshots in test-results/.
+test-e2e: setup static
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium fonts-noto-cjk)
+	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || (apt-get update && apt-get install -y fonts-noto-cjk)
+	$(BIN)/pytest tests_e2e $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python bench/locate.py
