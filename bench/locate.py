@@ -117,7 +117,8 @@ def main() -> None:
     )
     inside = int((many >= 0).sum())
     print(
-        f"points: {args.points:,} random in the district's bounding box, {inside / args.points:.0%} inside a micro-grid"
+        f"points: {args.points:,} {'around random leaves' if args.db else 'random in the district bounding box'},"
+        f" {inside / args.points:.0%} inside a micro-grid"
     )
     print(f"{'method':<34}{'lookups/s':>14}{'vs naive':>12}")
     print(f"{'naive scan (baseline)':<34}{naive_rate:>14,.0f}{1.0:>11.1f}x")

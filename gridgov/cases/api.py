@@ -76,6 +76,7 @@ class CasePageOut(Schema):
     page: int
     pages: int
     total: int
+    total_capped: bool = Field(False, description="total 已达计数上限（实际更多），请用筛选缩小范围")
 
 
 class AssignmentOut(Schema):
@@ -486,13 +487,14 @@ def list_cases(request: HttpRequest, filters: Query[CaseListFilter]) -> Any:
     if filters.queue not in selectors.QUEUE_KEYS:
         raise ValidationFailed(f"未知的工作队列 {filters.queue!r}", field="queue")
     qs = selectors.case_list(scope=_scope(request), queue=filters.queue, filters=_filters(filters))
-    page = paginate(qs, page=filters.page, page_size=filters.page_size)
+    page = paginate(qs, page=filters.page, page_size=filters.page_size, count_limit=selectors.LIST_COUNT_LIMIT)
     now = clock.now()
     return {
         "items": [presenters.row(c, now) for c in page.items],
         "page": page.page,
         "pages": page.pages,
         "total": page.total,
+        "total_capped": page.total_capped,
     }
 
 

@@ -24,6 +24,8 @@ from .conf import conf
 from .models import FINAL_STATES, Case, CaseAssignment, CaseCategory, CaseEvent, Notification, State
 
 OPEN_EXCLUDE = [str(s) for s in FINAL_STATES]
+# Lists count at most this many rows (an exact count of a district's year is a full scan).
+LIST_COUNT_LIMIT = 10_000
 
 
 def case_queryset(*, scope: Scope) -> QuerySet[Case]:

@@ -83,9 +83,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
     qs = selectors.case_list(scope=scope, queue=key, filters=filters)
     try:
-        page = paginate(qs, page=int(request.GET.get("page", "1") or 1), page_size=30)
+        page = paginate(
+            qs, page=int(request.GET.get("page", "1") or 1), page_size=30, count_limit=selectors.LIST_COUNT_LIMIT
+        )
     except ValueError:
-        page = paginate(qs, page=1, page_size=30)
+        page = paginate(qs, page=1, page_size=30, count_limit=selectors.LIST_COUNT_LIMIT)
     now = clock.now()
     rows = [(c, presenters.colour_of(c, now)) for c in page.items]
     counts = selectors.queue_counts(scope=scope, now=now)

@@ -18,6 +18,8 @@ class Page(Generic[T]):
     page: int
     page_size: int
     total: int
+    # True when `total` stopped at the count limit: there are at least that many rows.
+    total_capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -32,12 +34,25 @@ class Page(Generic[T]):
         return self.page > 1
 
 
-def paginate(qs: QuerySet[Any], *, page: int = 1, page_size: int = 50) -> Page[Any]:
+def paginate(qs: QuerySet[Any], *, page: int = 1, page_size: int = 50, count_limit: int | None = None) -> Page[Any]:
+    """One page of `qs` and the total. With `count_limit`, counting stops there (a district's
+    "all cases" is 400,000 rows: an exact count costs a second, the first 10,000 a few ms) and
+    `total_capped` says so; pages past the limit still load."""
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     page = max(1, int(page))
-    total = qs.count()
     start = (page - 1) * page_size
-    return Page(items=list(qs[start : start + page_size]), page=page, page_size=page_size, total=total)
+    capped = False
+    if count_limit is None:
+        total = qs.count()
+    else:
+        total = qs.order_by()[: count_limit + 1].count()
+        capped = total > count_limit
+        total = min(total, count_limit)
+        if capped:
+            total = max(total, start + page_size + 1)
+    return Page(
+        items=list(qs[start : start + page_size]), page=page, page_size=page_size, total=total, total_capped=capped
+    )
 
 
 def page_number(raw: object) -> int:
