@@ -47,9 +47,16 @@ def client(
             if headers.get("Authorization") == "per-thread":
                 hdrs["Authorization"] = TOKENS[k % len(TOKENS)]
             t0 = time.perf_counter()
-            conn.request(method, path, body=body, headers=hdrs)
-            resp = conn.getresponse()
-            data = resp.read()
+            try:
+                conn.request(method, path, body=body, headers=hdrs)
+                resp = conn.getresponse()
+                data = resp.read()
+            except (OSError, http.client.HTTPException) as exc:
+                with lock:
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
             mine.append(time.perf_counter() - t0)
             if resp.status >= 300:
                 with lock:
@@ -82,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--warmup", type=float, default=60)
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: its config)")
     parser.add_argument("--client", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -125,7 +133,14 @@ def main() -> None:
         for i, (lat, lng) in enumerate(points[:5000])
     ]
     port = free_port()
-    env = {**os.environ, "GRIDGOV_DB_POOL": os.environ.get("GRIDGOV_DB_POOL", "1"), "GRIDGOV_ACCESS_LOG": "/dev/null"}
+    env = {
+        **os.environ,
+        "GRIDGOV_DB_POOL": os.environ.get("GRIDGOV_DB_POOL", "1"),
+        "GRIDGOV_ACCESS_LOG": "/dev/null",
+        # A recycled worker rebuilds its spatial index on its next report (~15 s for a city):
+        # no recycling inside a measurement.
+        "GRIDGOV_MAX_REQUESTS": os.environ.get("GRIDGOV_MAX_REQUESTS", "0"),
+    }
     cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "config/gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"]
     if args.workers:
         cmd += ["--workers", str(args.workers)]
@@ -142,9 +157,19 @@ def main() -> None:
                 time.sleep(0.2)
         spec = Path(f"/tmp/gridgov-intake-{port}.json")
         spec.write_text(json.dumps({"port": port, "tokens": tokens, "bodies": bodies}))
-        # warm-up: every worker builds its spatial index (60,000 polygons at city scale)
+        # warm-up: every worker builds its spatial index on its first report (60,000 polygons at
+        # city scale: ~15 s per worker on a loaded 2-core machine)
         subprocess.run(
-            [sys.executable, __file__, "--client", str(spec), "--seconds", "5", "--concurrency", str(args.concurrency)],
+            [
+                sys.executable,
+                __file__,
+                "--client",
+                str(spec),
+                "--seconds",
+                str(args.warmup),
+                "--concurrency",
+                str(args.concurrency),
+            ],
             check=True,
             capture_output=True,
         )
