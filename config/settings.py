@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "gridgov.common.middleware.SecurityHeadersMiddleware",
     "gridgov.common.middleware.DatabaseUnavailableMiddleware",
+    "gridgov.common.middleware.NulCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

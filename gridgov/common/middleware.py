@@ -103,3 +103,49 @@ class DatabaseUnavailableMiddleware:
             logging.getLogger("gridgov.db").warning("database unavailable: %s", exception)
             return database_unavailable_response(request)
         return None
+
+
+NUL_MESSAGE = "不能包含空字符（NUL）"
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _nul_field(request: HttpRequest) -> str | None:
+    """The first input that carries a NUL character, or None. PostgreSQL refuses NUL in text (a
+    500 deep in a query), and no legitimate input has one; file contents are not inputs here."""
+    if "\x00" in request.path:
+        return "path"
+    for name, value in request.COOKIES.items():
+        if "\x00" in name or "\x00" in value:
+            return f"cookie.{name}"
+    for name, values in request.GET.lists():
+        if "\x00" in name or any("\x00" in v for v in values):
+            return name.replace("\x00", "") or "query"
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.content_type in _FORM_TYPES:
+            for name, values in request.POST.lists():
+                if "\x00" in name or any("\x00" in v for v in values):
+                    return name.replace("\x00", "") or "body"
+        elif request.content_type == "application/json":
+            raw = request.body
+            if b"\x00" in raw or b"\\u0000" in raw.lower():
+                return "body"
+    return None
+
+
+class NulCharacterMiddleware:
+    """Refuse any request whose path, cookies, query or form/JSON fields carry a NUL character with
+    a 400 naming the field (found by fuzzing /api/v1 on PostgreSQL: 500s from every text filter)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        field = _nul_field(request)
+        if field is None:
+            return self.get_response(request)
+        body = {"detail": "请求参数有误", "code": "invalid", "errors": {field: [NUL_MESSAGE]}}
+        if request.path.startswith(("/api/", "/open311/")) or "application/json" in request.headers.get("Accept", ""):
+            return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+        return HttpResponse(
+            f"请求参数有误：{field} {NUL_MESSAGE}", status=400, content_type="text/plain; charset=utf-8"
+        )

@@ -10,6 +10,9 @@ from django.db.models import QuerySet
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 200
+# Beyond any real list; keeps the OFFSET inside a 64-bit integer (PostgreSQL refused a fuzzed
+# ?page=2**70 with "bigint out of range": a 500).
+MAX_PAGE = 1_000_000
 
 
 @dataclass
@@ -39,7 +42,7 @@ def paginate(qs: QuerySet[Any], *, page: int = 1, page_size: int = 50, count_lim
     "all cases" is 400,000 rows: an exact count costs a second, the first 10,000 a few ms) and
     `total_capped` says so; pages past the limit still load."""
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
-    page = max(1, int(page))
+    page = max(1, min(int(page), MAX_PAGE))
     start = (page - 1) * page_size
     capped = False
     if count_limit is None:
@@ -58,4 +61,4 @@ def paginate(qs: QuerySet[Any], *, page: int = 1, page_size: int = 50, count_lim
 def page_number(raw: object) -> int:
     """A ?page= value as a page number; anything that is not a sane positive integer is page 1."""
     text = str(raw or "").strip()
-    return int(text) if text.isdigit() and 0 < int(text) < 1_000_000 else 1
+    return int(text) if text.isdigit() and 0 < int(text) < MAX_PAGE else 1

@@ -13,7 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from config.api import api
@@ -131,6 +133,19 @@ OPEN311 = {
 open311_schema = schemathesis.openapi.from_dict(OPEN311)
 open311_schema.app = APP
 open311_schema.config.phases.coverage.enabled = False
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """As Django's test client does: a request through the WSGI handler must not close the
+    connection holding the test's transaction (on PostgreSQL that ends the test's database)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
