@@ -46,7 +46,7 @@ from tests.security.probes import API, DJANGO, GUESSED, Probe
 from tests.security.world import Rec, World, build_world
 
 # Random users per shard on top of the explicit examples (each user costs ~300 requests).
-EXAMPLES = int(os.environ.get("GRIDGOV_ACCESS_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("GRIDGOV_ACCESS_EXAMPLES", "3"))
 ALL_ROLES = [str(r) for r in Role]
 GUESSED_IDS = (1, 999_999)
 UNIVERSAL_BODY = {
