@@ -24,6 +24,7 @@ from gridgov.cases.models import Case, CaseCategory, Source
 from gridgov.cases.photos import Upload, clean_photos
 from gridgov.common import clock
 from gridgov.common.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+from gridgov.common.versioning import check_version, save_versioned
 from gridgov.regions.models import Level, Region
 from gridgov.regions.selectors import region_locate
 from gridgov.registers import codes as register_codes
@@ -803,19 +804,16 @@ def _lock_hazard(hazard: Hazard, expected_version: int | None) -> Hazard:
     locked = Hazard.objects.select_for_update(of=("self",)).select_related("campaign").filter(pk=hazard.pk).first()
     if locked is None:
         raise NotFound("隐患不存在")
-    if expected_version is not None and locked.version != expected_version:
-        raise Conflict(f"隐患 {locked.number} 已被他人更新，请刷新后重试", rule="fieldwork.hazard.version")
+    check_version(locked, expected_version, message=_stale(locked), rule="fieldwork.hazard.version")
     return locked
 
 
+def _stale(hazard: Hazard) -> str:
+    return f"隐患 {hazard.number} 已被他人更新，请刷新后重试"
+
+
 def _save_hazard(hazard: Hazard, fields: Sequence[str]) -> None:
-    old = hazard.version
-    values: dict[str, Any] = {f: getattr(hazard, f) for f in dict.fromkeys(fields)}
-    values["version"] = old + 1
-    values["updated_at"] = clock.now()
-    if Hazard.objects.filter(pk=hazard.pk, version=old).update(**values) != 1:
-        raise Conflict(f"隐患 {hazard.number} 已被他人更新，请刷新后重试", rule="fieldwork.hazard.version")
-    hazard.version = old + 1
+    save_versioned(hazard, fields, message=_stale(hazard), rule="fieldwork.hazard.version")
 
 
 def _four(

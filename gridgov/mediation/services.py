@@ -28,6 +28,7 @@ from gridgov.cases.models import Case, CaseCategory, Source, State, Urgency
 from gridgov.common import clock
 from gridgov.common.errors import Conflict, DomainError, NotFound, PermissionRefused, ValidationFailed
 from gridgov.common.masking import mask_id_number, mask_phone
+from gridgov.common.versioning import check_version, save_versioned
 from gridgov.regions.models import Level, Region
 from gridgov.registers import crypto
 from gridgov.registers.idnumber import normalise_phone, parse_id_number
@@ -217,19 +218,16 @@ def _lock(dispute: Dispute, expected_version: int | None) -> Dispute:
     )
     if locked is None:
         raise NotFound("纠纷不存在")
-    if expected_version is not None and locked.version != expected_version:
-        raise Conflict(f"纠纷 {locked.number} 已被他人更新，请刷新后重试", rule="mediation.version")
+    check_version(locked, expected_version, message=_stale(locked), rule="mediation.version")
     return locked
 
 
+def _stale(dispute: Dispute) -> str:
+    return f"纠纷 {dispute.number} 已被他人更新，请刷新后重试"
+
+
 def _save(dispute: Dispute, fields: Sequence[str]) -> None:
-    old = dispute.version
-    values: dict[str, Any] = {f: getattr(dispute, f) for f in dict.fromkeys(fields)}
-    values["version"] = old + 1
-    values["updated_at"] = clock.now()
-    if Dispute.objects.filter(pk=dispute.pk, version=old).update(**values) != 1:
-        raise Conflict(f"纠纷 {dispute.number} 已被他人更新，请刷新后重试", rule="mediation.version")
-    dispute.version = old + 1
+    save_versioned(dispute, fields, message=_stale(dispute), rule="mediation.version")
 
 
 def _event(
