@@ -172,7 +172,9 @@ def _keys() -> dict[str, dict[int, str]]:
             m.pk: f"{m.person.name}/{m.kind}" for m in GroupMembership.objects.select_related("person")
         },
         "assessment.processentry": {e.pk: f"{e.indicator.code}@{e.region.code}" for e in entries},
-        "visits": {v.pk: f"{v.visitor.username}@{v.visited_at.isoformat()}" for v in Visit.objects.select_related("visitor")},
+        "visits": {
+            v.pk: f"{v.visitor.username}@{v.visited_at.isoformat()}" for v in Visit.objects.select_related("visitor")
+        },
     }
 
 
