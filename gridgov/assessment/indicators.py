@@ -5,17 +5,22 @@ month's `Context` and the indicator's `params` and returns, per village/communit
 `Measure`: numerator, denominator and the ids of exactly the records counted (so every score can
 be drilled down to its rows). Town figures are the sums of their villages' measures.
 
-Case indicators reuse the KPI formulas of `gridgov.cases.sla` verbatim: the same `Q` conditions
-that `case_rates` aggregates are evaluated per row here (one query for the whole month), with the
-deadlines judged at the assessment's `as_of` instant, never the wall clock.
+Case indicators reuse the KPI formulas of `gridgov.cases.sla` verbatim: each is a `CaseFilter`, two
+conditions built from the same `Q` objects that `case_rates` aggregates, with the deadlines judged
+at the assessment's `as_of` instant, never the wall clock. The database evaluates them: all the
+case indicators of a scheme are one grouped query over the month (`case_measures`: per village,
+for each indicator, the ascending ids of the records counted and of those in the numerator), so
+no case row is ever loaded into Python.
 
 Another app adds an indicator kind with:
 
     from gridgov.assessment.indicators import IndicatorKind, register
-    register(IndicatorKind(key="mediation.success_rate", label="调解成功率", unit="%", model="mediation.dispute",
-                           compute=my_compute))
+    register(IndicatorKind(key="mediation.success_rate", label="调解成功率", unit="%", value_type=RATE,
+                           model="mediation.dispute", compute=my_compute))
 
-Re-registering a key replaces it (the fieldwork app can take over "hazards.rectified_rate").
+(or, for a measure over the month's cases, `case_filter=` a function of (ctx, params) returning a
+`CaseFilter`, and `compute=case_compute(that function)`). Re-registering a key replaces it (the
+fieldwork app can take over "hazards.rectified_rate").
 """
 
 from __future__ import annotations
@@ -23,16 +28,18 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Case as CaseWhen
-from django.db.models import IntegerField, Q, Value, When
+from django.db.models import Aggregate, Count, Q, QuerySet, TextField, Value
+from django.db.models.functions import Substr
+from django.db.models.lookups import Exact
 
 from gridgov.cases import sla
 from gridgov.cases.models import Case, Source
+from gridgov.regions.models import Region
 
 RATE, COUNT = "rate", "count"
 
@@ -73,13 +80,18 @@ class Context:
     as_of: dt.datetime  # deadlines are judged at this instant
 
     @cached_property
-    def case_rows(self) -> list[CaseRow]:
-        return load_case_rows(self)
+    def village_paths(self) -> frozenset[str]:
+        """Paths of the villages/communities (depth 2) under the root: the keys of every measure."""
+        return frozenset(Region.objects.filter(path__startswith=self.root_path, depth=2).values_list("path", flat=True))
+
+    @cached_property
+    def conditions(self) -> dict[str, Q]:
+        return sla_conditions(self.as_of)
 
 
-# --- case rows: the sla formulas evaluated per row ---------------------------------------------------
+# --- case measures: the sla formulas evaluated by the database -----------------------------------------
 
-# The flags of gridgov.cases.sla._aggregates, by name; each is the exact filter `case_rates` counts.
+# The counts of gridgov.cases.sla._aggregates, by name; each is the exact filter `case_rates` counts.
 CASE_FLAGS = (
     "open",
     "overdue_open",
@@ -91,21 +103,6 @@ CASE_FLAGS = (
     "rated",
     "satisfied",
 )
-
-
-@dataclass(frozen=True)
-class CaseRow:
-    id: int
-    region_path: str
-    category: str
-    source: str
-    reporter_id: int | None
-    settled_on_spot: bool
-    rework_count: int
-    flags: frozenset[str]
-
-    def has(self, flag: str) -> bool:
-        return flag in self.flags
 
 
 def sla_conditions(as_of: dt.datetime) -> dict[str, Q]:
@@ -120,35 +117,149 @@ def sla_conditions(as_of: dt.datetime) -> dict[str, Q]:
     return out
 
 
-def month_cases(ctx: Context) -> Any:
+def month_cases(ctx: Context) -> QuerySet[Case]:
     base = Case.objects.filter(
         region_path__startswith=ctx.root_path, reported_at__gte=ctx.start, reported_at__lt=ctx.end
     )
     return sla._rated_qs(base)
 
 
-def load_case_rows(ctx: Context) -> list[CaseRow]:
-    conditions = sla_conditions(ctx.as_of)
-    annotations = {
-        f"f_{name}": CaseWhen(When(cond, then=Value(1)), default=Value(0), output_field=IntegerField())
-        for name, cond in conditions.items()
-    }
-    fields = ["id", "region_path", "category__code", "source", "reporter_id", "settled_on_spot", "rework_count"]
-    rows = []
-    for r in month_cases(ctx).annotate(**annotations).values(*fields, *annotations).order_by("id").iterator(2000):
-        rows.append(
-            CaseRow(
-                id=r["id"],
-                region_path=r["region_path"],
-                category=r["category__code"],
-                source=r["source"],
-                reporter_id=r["reporter_id"],
-                settled_on_spot=r["settled_on_spot"],
-                rework_count=r["rework_count"],
-                flags=frozenset(name for name in CASE_FLAGS if r[f"f_{name}"]),
-            )
+@dataclass(frozen=True)
+class CaseFilter:
+    """A case indicator as conditions on the month's cases: `den` selects the records counted (the
+    denominator, or the count itself), `num` those of them in the numerator. A count has no `num`:
+    every counted record is its numerator and its sample."""
+
+    den: Q
+    num: Q | None = None
+
+
+class IdList(Aggregate):
+    """The ids of a group's rows, ascending: ARRAY_AGG on PostgreSQL, GROUP_CONCAT on SQLite (a
+    comma-separated text, sorted by `ids_of`). NULL for a group without rows."""
+
+    function = "ARRAY_AGG"
+    template = "%(function)s(%(expressions)s ORDER BY %(expressions)s)"
+    output_field = TextField()  # raw: a list from psycopg, a string from sqlite3 (no converter)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        clone = self.copy()
+        clone.function, clone.template = "GROUP_CONCAT", "%(function)s(%(expressions)s)"
+        return super(IdList, clone).as_sql(compiler, connection, **extra)
+
+
+def ids_of(value: Any) -> list[int]:
+    """An `IdList` result as an ascending list of ids."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        return sorted(int(v) for v in value.split(","))
+    return list(value)
+
+
+def grouped_by_ancestor(
+    qs: QuerySet[Any], paths: Iterable[str], aggregates: dict[str, Any]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """`aggregates` over the rows of `qs` under each of `paths`, as (path, values), for the paths
+    that have rows. The paths must be of one depth (all villages, or all grids): a row lies under
+    the one whose path is the prefix of its `region_path` of that length, so the grouping is a
+    substring of the indexed path, one query per distinct path length (one, with fixed-length
+    administrative codes)."""
+    by_length: dict[int, set[str]] = defaultdict(set)
+    for p in paths:
+        by_length[len(p)].add(p)
+    for length, wanted in sorted(by_length.items()):
+        rows = (
+            qs.annotate(ancestor=Substr("region_path", 1, length)).values("ancestor").annotate(**aggregates).order_by()
         )
-    return rows
+        for row in rows:
+            key = row.pop("ancestor")
+            if key in wanted:
+                yield key, row
+
+
+def case_measures(ctx: Context, filters: Sequence[CaseFilter]) -> list[dict[str, Measure]]:
+    """The measures of several case indicators per village, from one grouped query over the month
+    (conditions shared by several indicators are aggregated once)."""
+    names: dict[Q, str] = {}
+
+    def name(condition: Q) -> str:
+        if condition not in names:
+            names[condition] = f"ids_{len(names)}"
+        return names[condition]
+
+    wanted = []
+    for f in filters:
+        den = name(f.den)
+        wanted.append((den, den if f.num is None else name(f.den & f.num), f.num is None))
+    aggregates = {n: IdList("id", filter=condition) for condition, n in names.items()}
+    out: list[dict[str, Measure]] = [{} for _ in filters]
+    if not filters:
+        return out
+    for village, row in grouped_by_ancestor(month_cases(ctx), ctx.village_paths, aggregates):
+        lists: dict[str, list[int]] = {}
+        for i, (den, num, is_count) in enumerate(wanted):
+            if den not in lists:
+                lists[den] = ids_of(row[den])
+            ids = lists[den]
+            if not ids:
+                continue
+            if is_count:
+                # A count's sample is the count itself; the denominator is only used by rates.
+                out[i][village] = Measure(float(len(ids)), float(len(ids)), list(ids), list(ids))
+            else:
+                if num not in lists:
+                    lists[num] = ids_of(row[num])
+                hits = lists[num]
+                out[i][village] = Measure(float(len(hits)), float(len(ids)), list(ids), list(hits))
+    return out
+
+
+@dataclass(frozen=True)
+class GridCases:
+    """A grid's cases of the month for its workers' quality scores."""
+
+    ids: list[int]
+    due: int  # handle_due
+    on_time: int  # handle_due and closed_on_time
+    rated: int
+    satisfied: int  # rated and satisfied
+    closed: int
+    reworked: int  # closed and returned for rework at least once
+
+
+def grid_cases(ctx: Context, grid_paths: Iterable[str]) -> dict[str, GridCases]:
+    """Per grid (depth 3) of `grid_paths`: its month's case ids and the counts behind the worker
+    quality rates, in one grouped query."""
+    c = ctx.conditions
+    grids = [p for p in grid_paths if path_at(p, 3) == p]
+    aggregates = {
+        "ids": IdList("id"),
+        "due": Count("id", filter=c["handle_due"]),
+        "on_time": Count("id", filter=c["handle_due"] & c["closed_on_time"]),
+        "rated": Count("id", filter=c["rated"]),
+        "satisfied": Count("id", filter=c["rated"] & c["satisfied"]),
+        "closed": Count("id", filter=c["closed"]),
+        "reworked": Count("id", filter=c["closed"] & Q(rework_count__gt=0)),
+    }
+    out = {}
+    for grid, row in grouped_by_ancestor(month_cases(ctx), grids, aggregates):
+        ids = ids_of(row.pop("ids"))
+        out[grid] = GridCases(ids=ids, **{k: int(v) for k, v in row.items()})
+    return out
+
+
+def reports_by_reporter(ctx: Context) -> dict[int, list[int]]:
+    """The month's cases (outside rejected/merged) by reporting account, ids ascending."""
+    rows = (
+        month_cases(ctx)
+        .filter(reporter_id__isnull=False)
+        .values("reporter_id")
+        .annotate(ids=IdList("id"))
+        .order_by()
+        .values_list("reporter_id", "ids")
+    )
+    return {reporter: ids_of(ids) for reporter, ids in rows}
 
 
 # --- the registry -------------------------------------------------------------------------------------
@@ -165,6 +276,9 @@ class IndicatorKind:
     model: str  # app_label.model of the records behind it
     compute: ComputeFn
     formula: str = ""
+    # A measure over the month's cases can say so as conditions: the assessment then computes it
+    # together with the scheme's other case indicators, in the same grouped query.
+    case_filter: Callable[[Context, dict[str, Any]], CaseFilter] | None = None
 
 
 REGISTRY: dict[str, IndicatorKind] = {}
@@ -189,56 +303,57 @@ def value_of(kind: IndicatorKind, m: Measure) -> float | None:
     return float(m.numerator)
 
 
-def _category_match(params: dict[str, Any]) -> Callable[[CaseRow], bool]:
+def _category_match(params: dict[str, Any]) -> Q:
+    """The cases of the categories (code prefixes) and source named in `params`."""
     raw = params.get("category") or []
     prefixes = tuple([raw] if isinstance(raw, str) else [str(p) for p in raw])
     source = str(params.get("source") or "")
-
-    def match(row: CaseRow) -> bool:
-        if prefixes and not row.category.startswith(prefixes):
-            return False
-        return not (source and row.source != source)
-
+    match = Q()
+    if prefixes:
+        # An exact, case-sensitive prefix on every database (SQLite's LIKE ignores case).
+        any_prefix = Q()
+        for p in prefixes:
+            any_prefix |= Q(Exact(Substr("category__code", 1, len(p)), Value(p)))
+        match &= any_prefix
+    if source:
+        match &= Q(source=source)
     return match
 
 
-def _by_village(
-    rows: Iterable[CaseRow], den: Callable[[CaseRow], bool], num: Callable[[CaseRow], bool]
-) -> dict[str, Measure]:
-    out: dict[str, Measure] = defaultdict(Measure)
-    for row in rows:
-        if not den(row):
-            continue
-        village = path_at(row.region_path, 2)
-        if village is None:
-            continue
-        m = out[village]
-        m.denominator += 1
-        m.ids.append(row.id)
-        if num(row):
-            m.numerator += 1
-            m.numerator_ids.append(row.id)
-    return dict(out)
+CaseFilterFn = Callable[[Context, dict[str, Any]], CaseFilter]
+
+
+def case_compute(case_filter: CaseFilterFn) -> ComputeFn:
+    """The `compute` of a case indicator on its own (the assessment batches them instead)."""
+
+    def compute(ctx: Context, params: dict[str, Any]) -> dict[str, Measure]:
+        return case_measures(ctx, [case_filter(ctx, params)])[0]
+
+    return compute
+
+
+def case_kind(
+    key: str, label: str, unit: str, value_type: str, case_filter: CaseFilterFn, formula: str
+) -> IndicatorKind:
+    return IndicatorKind(
+        key, label, unit, value_type, "cases.case", case_compute(case_filter), formula, case_filter=case_filter
+    )
 
 
 def case_rate(key: str, label: str, den_flag: str, num_flag: str, formula: str, **fixed: Any) -> IndicatorKind:
-    def compute(ctx: Context, params: dict[str, Any]) -> dict[str, Measure]:
-        match = _category_match({**fixed, **params})
-        return _by_village(ctx.case_rows, lambda r: match(r) and r.has(den_flag), lambda r: r.has(num_flag))
+    def case_filter(ctx: Context, params: dict[str, Any]) -> CaseFilter:
+        flags = ctx.conditions
+        return CaseFilter(den=_category_match({**fixed, **params}) & flags[den_flag], num=flags[num_flag])
 
-    return IndicatorKind(key, label, "%", RATE, "cases.case", compute, formula)
+    return case_kind(key, label, "%", RATE, case_filter, formula)
 
 
 def case_count(key: str, label: str, flag: str | None, formula: str, **fixed: Any) -> IndicatorKind:
-    def compute(ctx: Context, params: dict[str, Any]) -> dict[str, Measure]:
+    def case_filter(ctx: Context, params: dict[str, Any]) -> CaseFilter:
         match = _category_match({**fixed, **params})
-        out = _by_village(ctx.case_rows, lambda r: match(r) and (flag is None or r.has(flag)), lambda r: True)
-        for m in out.values():
-            # A count's sample is the count itself; the denominator is only used by rates.
-            m.denominator = m.numerator
-        return out
+        return CaseFilter(den=match & ctx.conditions[flag] if flag else match)
 
-    return IndicatorKind(key, label, "件", COUNT, "cases.case", compute, formula)
+    return case_kind(key, label, "件", COUNT, case_filter, formula)
 
 
 register(
@@ -287,36 +402,30 @@ register(
 )
 
 
-def _settled_on_spot(ctx: Context, params: dict[str, Any]) -> dict[str, Measure]:
-    match = _category_match(params)
-    return _by_village(
-        ctx.case_rows,
-        lambda r: match(r) and r.source == Source.GRID_WORKER,
-        lambda r: r.settled_on_spot and r.has("closed"),
+def _settled_on_spot(ctx: Context, params: dict[str, Any]) -> CaseFilter:
+    return CaseFilter(
+        den=_category_match(params) & Q(source=Source.GRID_WORKER),
+        num=Q(settled_on_spot=True) & ctx.conditions["closed"],
     )
 
 
 register(
-    IndicatorKind(
+    case_kind(
         "cases.settled_on_spot_rate",
         "就地化解率",
         "%",
         RATE,
-        "cases.case",
         _settled_on_spot,
         "网格员上报案件中就地化解并结案的比例",
     )
 )
 
 
-def _rework(ctx: Context, params: dict[str, Any]) -> dict[str, Measure]:
-    match = _category_match(params)
-    return _by_village(ctx.case_rows, lambda r: match(r) and r.has("closed"), lambda r: r.rework_count > 0)
+def _rework(ctx: Context, params: dict[str, Any]) -> CaseFilter:
+    return CaseFilter(den=_category_match(params) & ctx.conditions["closed"], num=Q(rework_count__gt=0))
 
 
-register(
-    IndicatorKind("cases.rework_rate", "返工率", "%", RATE, "cases.case", _rework, "已结案案件中经历核查返工的比例")
-)
+register(case_kind("cases.rework_rate", "返工率", "%", RATE, _rework, "已结案案件中经历核查返工的比例"))
 
 
 # --- visits against obligation (registers) ----------------------------------------------------------

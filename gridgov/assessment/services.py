@@ -30,7 +30,7 @@ from gridgov.common.audit import audit_record
 from gridgov.common.errors import Conflict, PermissionRefused, ValidationFailed
 from gridgov.regions.models import Level, Region
 
-from . import defaults, indicators
+from . import bulk, defaults, indicators
 from .models import (
     Assessment,
     Direction,
@@ -248,9 +248,10 @@ def _outcome_line(ind: Indicator, m: indicators.Measure | None, households: int)
     return _Line(ind, unit, value, m.numerator, m.denominator, m.sample, score, False, "", records)
 
 
-def _process_line(ind: Indicator, entries: list[ProcessEntry]) -> _Line:
+def _process_line(ind: Indicator, entries: Sequence[Any]) -> _Line:
     """Villages: the reviewed completion of their entry. Towns: the mean over their villages
-    (a village without an approved entry counts 0)."""
+    (a village without an approved entry counts 0). An entry is a `ProcessEntry` row (pk, state,
+    reviewed_value, self_value) or None when missing."""
     values: list[float] = []
     pending = returned = missing = 0
     ids = []
@@ -297,7 +298,9 @@ def _neutral_at_peer_average(lines_by_region: dict[str, list[_Line]]) -> None:
                 ln.note = f"{ln.note}，按同级平均计 {ln.score:.2f} 分" if ln.note else f"按同级平均计 {ln.score:.2f} 分"
 
 
-def _rank(scores: list[RegionScore] | list[WorkerScore], key: Any) -> None:
+def _rank(scores: Sequence[Any], key: Any, *, count: bool = False) -> None:
+    """Standard competition ranking ("1224") of the ranked scores; `count` also records how many
+    were ranked (`rank_of`)."""
     ranked = sorted((s for s in scores if s.ranked and s.total is not None), key=key)
     previous: float | None = None
     rank = 0
@@ -305,12 +308,12 @@ def _rank(scores: list[RegionScore] | list[WorkerScore], key: Any) -> None:
         if s.total != previous:
             rank, previous = i, s.total
         s.rank = rank
-    for s in scores:
-        if isinstance(s, RegionScore):
+    if count:
+        for s in scores:
             s.rank_of = len(ranked)
 
 
-def _lists(scores: list[RegionScore], rules: dict[str, Any]) -> None:
+def _lists(scores: Sequence[Any], rules: dict[str, Any]) -> None:
     for s in scores:
         s.list_colour = ""
         if not s.ranked or s.total is None or s.rank is None:
@@ -325,6 +328,44 @@ def _lists(scores: list[RegionScore], rules: dict[str, Any]) -> None:
 
 
 @dataclass
+class _RegionRow:
+    """A `RegionScore` row before it is written (no model instance per row)."""
+
+    region_id: int
+    region_path: str
+    region_name: str
+    level: str
+    parent_name: str
+    total: float | None
+    outcome_score: float
+    process_score: float
+    scored_weight: float
+    full_weight: float
+    ranked: bool
+    note: str
+    rank: int | None = None
+    rank_of: int = 0
+    list_colour: str = ""
+
+
+REGION_COLUMNS = (
+    "id", "assessment_id", "region_id", "region_path", "region_name", "level", "parent_name", "total",
+    "outcome_score", "process_score", "scored_weight", "full_weight", "ranked", "rank", "rank_of", "list_colour",
+    "note",
+)  # fmt: skip
+LINE_COLUMNS = (
+    "region_score_id", "indicator_code", "indicator_name", "group", "compute_key", "unit", "direction", "weight",
+    "full_at", "zero_at", "min_sample", "value", "numerator", "denominator", "sample", "score", "neutral", "note",
+    "records", "sort",
+)  # fmt: skip
+WORKER_COLUMNS = (
+    "assessment_id", "user_id", "user_label", "region_id", "region_path", "region_name", "reports", "visits",
+    "cases", "on_time_rate", "satisfaction_rate", "rework_rate", "workload_score", "quality_score", "total",
+    "ranked", "rank", "records",
+)  # fmt: skip
+
+
+@dataclass
 class ComputeResult:
     assessment: Assessment
     villages: int
@@ -332,11 +373,25 @@ class ComputeResult:
     workers: int
 
 
+def _delete_snapshot(assessment: Assessment) -> None:
+    """A draft's rows, removed set-wise before it is written again (same transaction)."""
+    regions = RegionScore._meta.db_table
+    bulk.delete_rows(
+        IndicatorScore, f"region_score_id IN (SELECT id FROM {regions} WHERE assessment_id = %s)", [assessment.pk]
+    )
+    bulk.delete_rows(RegionScore, "assessment_id = %s", [assessment.pk])
+    bulk.delete_rows(WorkerScore, "assessment_id = %s", [assessment.pk])
+
+
 @transaction.atomic
 def assessment_compute(
     *, actor: User | None, scheme: Scheme, month: dt.date, as_of: dt.datetime | None = None
 ) -> ComputeResult:
-    """试算: (re)compute a month's draft. Refused for a published month (it is frozen)."""
+    """试算: (re)compute a month's draft. Refused for a published month (it is frozen).
+
+    Set-based: the case indicators of the scheme are one grouped query (`indicators.case_measures`),
+    the worker figures three more; the snapshot rows are built as tuples and written by COPY on
+    PostgreSQL (`bulk`), so the cost grows with the number of villages, not of cases."""
     _check_assessor(actor, scheme.region)
     start, end = month_window(month)
     now = clock.now()
@@ -351,8 +406,7 @@ def assessment_compute(
     if existing is not None and existing.is_published:
         raise Conflict(f"{month:%Y年%m月}考核已发布，结果已冻结，不能重新计算", rule="assessment.frozen")
     if existing is not None:
-        existing.region_scores.all().delete()
-        existing.worker_scores.all().delete()
+        _delete_snapshot(existing)
         assessment = existing
     else:
         assessment = Assessment(scheme=scheme, region=region, month=month)
@@ -365,22 +419,39 @@ def assessment_compute(
 
     ctx = indicators.Context(root_path=region.path, start=start, end=end, as_of=as_of)
     inds = list(scheme.indicators.filter(is_active=True).order_by("group", "sort", "code"))
-    towns = list(Region.objects.filter(parent=region, level=Level.STREET, is_town_like=False).order_by("path"))
-    all_towns = {t.path: t for t in Region.objects.filter(parent=region, level=Level.STREET)}
+    # Regions without their polygons (only what the scores copy).
+    all_towns = {
+        t.path: t
+        for t in Region.objects.filter(parent=region, level=Level.STREET).only(
+            "path", "name", "households", "is_town_like"
+        )
+    }
+    rankable_towns = {p for p, t in all_towns.items() if not t.is_town_like}
     villages = list(
         Region.objects.filter(path__startswith=region.path, level=Level.COMMUNITY)
         .select_related("parent")
+        .only("path", "name", "households", "parent__name")
         .order_by("path")
     )
 
     measures: dict[str, dict[str, indicators.Measure]] = {}
+    batched: list[tuple[str, indicators.CaseFilter]] = []
     for ind in inds:
         if ind.group == Group.OUTCOME:
             kind = indicators.get(ind.compute_key)
-            measures[ind.code] = kind.compute(ctx, dict(ind.params or {})) if kind else {}
-    entries: dict[tuple[int, int], ProcessEntry] = {
+            if kind is None:
+                measures[ind.code] = {}
+            elif kind.case_filter is not None:
+                batched.append((ind.code, kind.case_filter(ctx, dict(ind.params or {}))))
+            else:
+                measures[ind.code] = kind.compute(ctx, dict(ind.params or {}))
+    for (code, _), found in zip(batched, indicators.case_measures(ctx, [f for _, f in batched]), strict=True):
+        measures[code] = found
+    entries: dict[tuple[int, int], Any] = {
         (e.indicator_id, e.region_id): e
-        for e in ProcessEntry.objects.filter(indicator__scheme=scheme, month=month, region_path__startswith=region.path)
+        for e in ProcessEntry.objects.filter(
+            indicator__scheme=scheme, month=month, region_path__startswith=region.path
+        ).values_list("indicator_id", "region_id", "pk", "state", "reviewed_value", "self_value", named=True)
     }
 
     rules = assessment.rules
@@ -393,7 +464,7 @@ def assessment_compute(
             if ind.group == Group.OUTCOME:
                 lines.append(_outcome_line(ind, measures[ind.code].get(v.path), v.households))
             else:
-                lines.append(_process_line(ind, [entries.get((ind.pk, v.pk))]))  # type: ignore[list-item]
+                lines.append(_process_line(ind, [entries.get((ind.pk, v.pk))]))
         village_lines[v.path] = lines
     by_town: dict[str, list[Region]] = defaultdict(list)
     for v in villages:
@@ -411,21 +482,20 @@ def assessment_compute(
                         total.add(part)
                 lines.append(_outcome_line(ind, total, t.households))
             else:
-                lines.append(_process_line(ind, [entries.get((ind.pk, v.pk)) for v in by_town.get(t.path, [])]))  # type: ignore[misc]
+                lines.append(_process_line(ind, [entries.get((ind.pk, v.pk)) for v in by_town.get(t.path, [])]))
         town_lines[t.path] = lines
 
     _neutral_at_peer_average(village_lines)
     _neutral_at_peer_average(town_lines)
 
-    def region_score(r: Region, lines: list[_Line], level: str, parent_name: str, rankable: bool) -> RegionScore:
+    def region_score(r: Region, lines: list[_Line], level: str, parent_name: str, rankable: bool) -> _RegionRow:
         scored = [ln for ln in lines if not ln.neutral]
         scored_weight = sum(ln.indicator.weight for ln in scored)
         total = round(100.0 * sum(ln.score for ln in lines) / full_weight, 2) if scored_weight else None
         ranked = rankable and full_weight > 0 and scored_weight / full_weight >= float(rules["min_scored_share"])
         note = "" if ranked or not rankable else "可计分指标权重不足，不参与排名"
-        return RegionScore(
-            assessment=assessment,
-            region=r,
+        return _RegionRow(
+            region_id=r.pk,
             region_path=r.path,
             region_name=r.name,
             level=level,
@@ -444,47 +514,41 @@ def assessment_compute(
         for v in villages
     ]
     town_scores = [
-        region_score(t, town_lines[t.path], Level.STREET, region.name, t.path in {x.path for x in towns})
+        region_score(t, town_lines[t.path], Level.STREET, region.name, t.path in rankable_towns)
         for t in sorted(all_towns.values(), key=lambda r: r.path)
     ]
     for group in (village_scores, town_scores):
-        _rank(group, key=lambda s: (-s.total, s.region_path))
+        _rank(group, key=lambda s: (-s.total, s.region_path), count=True)
         _lists(group, rules)
-    RegionScore.objects.bulk_create([*village_scores, *town_scores], batch_size=500)
 
+    region_rows = [*village_scores, *town_scores]
+    ids = bulk.allocate_ids(RegionScore, len(region_rows))
+    bulk.insert_rows(
+        RegionScore,
+        REGION_COLUMNS,
+        (
+            (pk, assessment.pk, s.region_id, s.region_path, s.region_name, s.level, s.parent_name, s.total,
+             s.outcome_score, s.process_score, s.scored_weight, s.full_weight, s.ranked, s.rank, s.rank_of,
+             s.list_colour, s.note)
+            for pk, s in zip(ids, region_rows, strict=True)
+        ),
+    )  # fmt: skip
     lines_by_path = {**village_lines, **town_lines}
-    rows = []
-    for s in [*village_scores, *town_scores]:
-        for sort, ln in enumerate(lines_by_path[s.region_path]):
-            ind = ln.indicator
-            rows.append(
-                IndicatorScore(
-                    region_score=s,
-                    indicator_code=ind.code,
-                    indicator_name=ind.name,
-                    group=ind.group,
-                    compute_key=ind.compute_key,
-                    unit=ln.unit,
-                    direction=ind.direction,
-                    weight=ind.weight,
-                    full_at=ind.full_at,
-                    zero_at=ind.zero_at,
-                    min_sample=ind.min_sample,
-                    value=ln.value,
-                    numerator=ln.numerator,
-                    denominator=ln.denominator,
-                    sample=ln.sample,
-                    score=ln.score,
-                    neutral=ln.neutral,
-                    note=ln.note[:200],
-                    records=ln.records,
-                    sort=sort,
-                )
-            )
-    IndicatorScore.objects.bulk_create(rows, batch_size=1000)
+    bulk.insert_rows(
+        IndicatorScore,
+        LINE_COLUMNS,
+        (
+            (pk, ln.indicator.code, ln.indicator.name, ln.indicator.group, ln.indicator.compute_key, ln.unit,
+             ln.indicator.direction, ln.indicator.weight, ln.indicator.full_at, ln.indicator.zero_at,
+             ln.indicator.min_sample, ln.value, ln.numerator, ln.denominator, ln.sample, ln.score, ln.neutral,
+             ln.note[:200], json.dumps(ln.records), sort)
+            for pk, s in zip(ids, region_rows, strict=True)
+            for sort, ln in enumerate(lines_by_path[s.region_path])
+        ),
+    )  # fmt: skip
 
     workers = _worker_scores(assessment, ctx, rules)
-    assessment.digest = _digest(assessment)
+    assessment.digest = _digest(assessment, region_rows, lines_by_path, workers)
     assessment.save(update_fields=["digest"])
     if actor is not None:
         audit_record(
@@ -494,113 +558,151 @@ def assessment_compute(
             detail={"month": f"{month:%Y-%m}"},
             region_path=region.path,
         )
-    return ComputeResult(assessment, len(village_scores), len(town_scores), workers)
+    return ComputeResult(assessment, len(village_scores), len(town_scores), len(workers))
 
 
-def _worker_scores(assessment: Assessment, ctx: indicators.Context, rules: dict[str, Any]) -> int:
+@dataclass
+class _WorkerRow:
+    user_id: int
+    user_label: str
+    region_id: int
+    region_path: str
+    region_name: str
+    reports: list[int]
+    visits: list[int]
+    cases: list[int]
+    on_time_rate: float | None
+    satisfaction_rate: float | None
+    rework_rate: float | None
+    workload_score: float
+    quality_score: float
+    total: float
+    ranked: bool = True
+    rank: int | None = None
+
+
+def _worker_scores(assessment: Assessment, ctx: indicators.Context, rules: dict[str, Any]) -> list[_WorkerRow]:
     from gridgov.registers.models import Visit
 
+    users_qs = User.objects.filter(
+        role__in=[Role.GRID_WORKER, Role.GRID_LEADER],
+        is_active=True,
+        jurisdiction__level=Level.GRID,
+        jurisdiction__path__startswith=ctx.root_path,
+    )
     users = list(
-        User.objects.filter(
-            role__in=[Role.GRID_WORKER, Role.GRID_LEADER],
-            is_active=True,
-            jurisdiction__level=Level.GRID,
-            jurisdiction__path__startswith=ctx.root_path,
+        users_qs.order_by("id").values_list(
+            "id", "username", "display_name", "jurisdiction_id", "jurisdiction__path", "jurisdiction__name"
         )
-        .select_related("jurisdiction")
-        .order_by("id")
     )
     if not users:
-        return 0
-    ids = {u.pk for u in users}
-    reports: dict[int, list[int]] = defaultdict(list)
-    grid_rows: dict[str, list[indicators.CaseRow]] = defaultdict(list)
-    for row in ctx.case_rows:
-        if row.reporter_id in ids:
-            reports[row.reporter_id].append(row.id)  # type: ignore[index]
-        grid_path = indicators.path_at(row.region_path, 3)
-        if grid_path:
-            grid_rows[grid_path].append(row)
-    visits: dict[int, list[int]] = defaultdict(list)
-    for vid, visitor in (
-        Visit.objects.filter(visitor_id__in=ids, visited_at__gte=ctx.start, visited_at__lt=min(ctx.end, ctx.as_of))
-        .order_by("id")
-        .values_list("id", "visitor_id")
-    ):
-        visits[visitor].append(vid)
+        return []
+    reports = indicators.reports_by_reporter(ctx)
+    grids = indicators.grid_cases(ctx, {u[4] for u in users})
+    visits: dict[int, list[int]] = {
+        visitor: indicators.ids_of(ids)
+        for visitor, ids in Visit.objects.filter(
+            visitor_id__in=users_qs.values("id"),
+            visited_at__gte=ctx.start,
+            visited_at__lt=min(ctx.end, ctx.as_of),
+        )
+        .values("visitor_id")
+        .annotate(ids=indicators.IdList("id"))
+        .order_by()
+        .values_list("visitor_id", "ids")
+    }
     target = max(1, int(rules["worker_workload_target"]))
     min_cases = int(rules["worker_min_cases"])
+    no_cases = indicators.GridCases(ids=[], due=0, on_time=0, rated=0, satisfied=0, closed=0, reworked=0)
     out = []
-    for u in users:
-        grid = u.jurisdiction
-        assert grid is not None
-        rows = grid_rows.get(grid.path, [])
-        due = [r for r in rows if r.has("handle_due")]
-        on_time = [r for r in due if r.has("closed_on_time")]
-        rated = [r for r in rows if r.has("rated")]
-        satisfied = [r for r in rated if r.has("satisfied")]
-        closed = [r for r in rows if r.has("closed")]
-        reworked = [r for r in closed if r.rework_count > 0]
-        work = len(reports[u.pk]) + len(visits[u.pk])
+    for user_id, username, display_name, grid_id, grid_path, grid_name in users:
+        g = grids.get(grid_path, no_cases)
+        mine, visited = reports.get(user_id, []), visits.get(user_id, [])
+        work = len(mine) + len(visited)
         parts: dict[str, float] = {"workload": WORKER_WEIGHTS["workload"] * min(1.0, work / target)}
-        on_time_rate = round(100.0 * len(on_time) / len(due), 2) if due else None
-        satisfaction_rate = round(100.0 * len(satisfied) / len(rated), 2) if rated else None
-        rework_rate = round(100.0 * len(reworked) / len(closed), 2) if closed else None
-        if on_time_rate is not None and len(due) >= min_cases:
+        on_time_rate = round(100.0 * g.on_time / g.due, 2) if g.due else None
+        satisfaction_rate = round(100.0 * g.satisfied / g.rated, 2) if g.rated else None
+        rework_rate = round(100.0 * g.reworked / g.closed, 2) if g.closed else None
+        if on_time_rate is not None and g.due >= min_cases:
             parts["on_time"] = WORKER_WEIGHTS["on_time"] * on_time_rate / 100
-        if satisfaction_rate is not None and len(rated) >= min_cases:
+        if satisfaction_rate is not None and g.rated >= min_cases:
             parts["satisfaction"] = WORKER_WEIGHTS["satisfaction"] * satisfaction_rate / 100
-        if rework_rate is not None and len(closed) >= min_cases:
+        if rework_rate is not None and g.closed >= min_cases:
             parts["rework"] = WORKER_WEIGHTS["rework"] * (1 - rework_rate / 100)
         weight = sum(WORKER_WEIGHTS[k] for k in parts)
         quality = sum(v for k, v in parts.items() if k != "workload")
         out.append(
-            WorkerScore(
-                assessment=assessment,
-                user=u,
-                user_label=u.label[:150],
-                region=grid,
-                region_path=grid.path,
-                region_name=grid.name,
-                reports=len(reports[u.pk]),
-                visits=len(visits[u.pk]),
-                cases=len(rows),
+            _WorkerRow(
+                user_id=user_id,
+                user_label=(display_name or username)[:150],  # User.label
+                region_id=grid_id,
+                region_path=grid_path,
+                region_name=grid_name,
+                reports=mine,
+                visits=visited,
+                cases=g.ids,
                 on_time_rate=on_time_rate,
                 satisfaction_rate=satisfaction_rate,
                 rework_rate=rework_rate,
                 workload_score=round(parts["workload"], 4),
                 quality_score=round(quality, 4),
                 total=round(100.0 * sum(parts.values()) / weight, 2),
-                ranked=True,
-                records={"reports": reports[u.pk], "visits": visits[u.pk], "cases": [r.id for r in rows]},
             )
         )
     _rank(out, key=lambda s: (-s.total, s.region_path, s.user_label))
-    WorkerScore.objects.bulk_create(out, batch_size=1000)
-    return len(out)
+    bulk.insert_rows(
+        WorkerScore,
+        WORKER_COLUMNS,
+        (
+            (assessment.pk, w.user_id, w.user_label, w.region_id, w.region_path, w.region_name, len(w.reports),
+             len(w.visits), len(w.cases), w.on_time_rate, w.satisfaction_rate, w.rework_rate, w.workload_score,
+             w.quality_score, w.total, w.ranked, w.rank,
+             json.dumps({"reports": w.reports, "visits": w.visits, "cases": w.cases}))
+            for w in out
+        ),
+    )  # fmt: skip
+    return out
 
 
-def _digest(assessment: Assessment) -> str:
+def _stored(x: float | None) -> float | None:
+    """A number as a float column gives it back (an int sum is stored as a float)."""
+    return None if x is None else float(x)
+
+
+def _digest(
+    assessment: Assessment,
+    regions: list[_RegionRow],
+    lines_by_path: dict[str, list[_Line]],
+    workers: list[_WorkerRow],
+) -> str:
+    """The fingerprint of every number written: a hash over the rows in the database's order of
+    region path and indicator code (asked of the database, so the collation decides as it always
+    has), with each value as its column returns it. Equal to hashing the stored rows read back."""
     h = hashlib.sha256()
     h.update(json.dumps([assessment.month.isoformat(), assessment.as_of.isoformat(), assessment.rules]).encode())
-    for row in (
-        IndicatorScore.objects.filter(region_score__assessment=assessment)
-        .order_by("region_score__region_path", "indicator_code")
-        .values_list(
-            "region_score__region_path", "indicator_code", "value", "numerator", "denominator", "score", "neutral"
+    paths = list(
+        RegionScore.objects.filter(assessment=assessment).order_by("region_path").values_list("region_path", flat=True)
+    )
+    codes = sorted({ln.indicator.code for lines in lines_by_path.values() for ln in lines})
+    rank_of_code = {
+        code: i
+        for i, code in enumerate(
+            Indicator.objects.filter(scheme_id=assessment.scheme_id, code__in=codes)
+            .order_by("code")
+            .values_list("code", flat=True)
         )
-    ):
-        h.update(json.dumps(row).encode())
-    for region_row in (
-        RegionScore.objects.filter(assessment=assessment)
-        .order_by("region_path")
-        .values_list("region_path", "total", "rank", "list_colour")
-    ):
-        h.update(json.dumps(region_row).encode())
-    for worker_row in (
-        WorkerScore.objects.filter(assessment=assessment).order_by("user_id").values_list("user_id", "total", "rank")
-    ):
-        h.update(json.dumps(worker_row).encode())
+    }
+    for path in paths:
+        for ln in sorted(lines_by_path[path], key=lambda ln: rank_of_code[ln.indicator.code]):
+            row = (path, ln.indicator.code, _stored(ln.value), _stored(ln.numerator), _stored(ln.denominator),
+                   _stored(ln.score), bool(ln.neutral))  # fmt: skip
+            h.update(json.dumps(row).encode())
+    by_path = {s.region_path: s for s in regions}
+    for path in paths:
+        s = by_path[path]
+        h.update(json.dumps((path, _stored(s.total), s.rank, s.list_colour)).encode())
+    for w in sorted(workers, key=lambda w: w.user_id):
+        h.update(json.dumps((w.user_id, _stored(w.total), w.rank)).encode())
     return h.hexdigest()
 
 

@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from gridgov.accounts.models import Role
-from gridgov.assessment import services
+from gridgov.assessment import indicators, services
 from gridgov.assessment.models import (
     Assessment,
     EntryState,
@@ -35,10 +37,11 @@ from gridgov.assessment.models import (
 )
 from gridgov.cases.models import Case, State
 from gridgov.common import clock
+from gridgov.regions.models import Level
 from gridgov.registers.models import GroupMembership, Visit, VisitRule
 from gridgov.registers.services import care
-from tests.assessment.factories import AS_OF, OCT, TZ, make_case
-from tests.factories import UserFactory
+from tests.assessment.factories import AS_OF, OCT, TZ, at, make_case
+from tests.factories import UserFactory, make_region
 from tests.registers.factories import make_house, make_person
 
 pytestmark = pytest.mark.django_db
@@ -161,6 +164,17 @@ def busy_month(personas):
     return scheme
 
 
+def more_cases(region, prefix: str, n: int, *, seed: int) -> None:
+    rng = random.Random(seed)
+    anchor = Case.objects.order_by("id").first()
+    for i in range(n):
+        reported = _when(rng)
+        fields = _case_fields(rng, reported)
+        if fields["state"] == State.MERGED:
+            fields["merged_into"] = anchor
+        make_case(region, reported=reported, number=f"{prefix}-{i:03d}", code=rng.choice(CODES), **fields)
+
+
 # --- the snapshot, in stable keys ----------------------------------------------------------------------
 
 
@@ -272,3 +286,50 @@ def test_recomputing_over_a_draft_replaces_it_with_the_same_rows_and_fingerprint
     assert again.pk == first.pk and again.digest == first.digest
     assert snapshot(again) == before
     assert RegionScore.objects.filter(assessment=again).count() == 6  # 4 villages and 2 towns, once each
+
+
+def test_each_case_indicator_counts_what_a_per_village_query_of_its_conditions_counts(personas, busy_month):
+    """The grouped query against the plain reading: for every village, the month's cases under it
+    that meet the indicator's conditions — also for a village whose code is longer than its peers'
+    (grouping by path prefix must not mix it up with them)."""
+    t = personas.tree
+    odd = make_region("3301090020031", "长编码村", Level.COMMUNITY, t.towns[1], None)
+    odd_grid = make_region("3301090020031001", "长编码村网格", Level.GRID, odd, None)
+    more_cases(odd_grid, "L", 12, seed=5)
+    ctx = indicators.Context(root_path=t.district.path, start=at(1, 0), end=AS_OF, as_of=MID_MONTH)
+    villages = [*t.communities, odd]
+    assert ctx.village_paths == {v.path for v in villages}
+    checked = 0
+    for key, kind in sorted(indicators.REGISTRY.items()):
+        if kind.case_filter is None:
+            continue
+        for params in ({}, {"category": "03"}, {"category": ["01", "0401"], "source": "citizen"}):
+            f = kind.case_filter(ctx, params)
+            measures = kind.compute(ctx, params)
+            for v in villages:
+                under = indicators.month_cases(ctx).filter(region_path__startswith=v.path)
+                ids = sorted(under.filter(f.den).values_list("id", flat=True))
+                hits = ids if f.num is None else sorted(under.filter(f.den).filter(f.num).values_list("id", flat=True))
+                m = measures.get(v.path, indicators.Measure())
+                assert (m.ids, m.numerator_ids) == (ids, hits), (key, params, v.code)
+                assert (m.denominator, m.numerator) == (len(ids), len(hits))
+                checked += len(ids)
+    assert checked > 1000
+
+
+def test_computing_a_month_takes_the_same_queries_whatever_its_size(personas, busy_month):
+    """No query per village, case or worker: a month with more of each costs the same round trips."""
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            services.assessment_compute(actor=None, scheme=busy_month, month=OCT, as_of=AS_OF)
+        return len(ctx.captured_queries)
+
+    queries()  # the first computation of the month; the ones below recompute its draft
+    before = queries()
+    t = personas.tree
+    more = make_region("330109002003", "新村", Level.COMMUNITY, t.towns[1], None)
+    grid = make_region("330109002003001", "新村网格", Level.GRID, more, None)
+    UserFactory(username="gw9", role=Role.GRID_WORKER, jurisdiction=grid)
+    more_cases(grid, "M", 30, seed=9)
+    assert queries() == before
