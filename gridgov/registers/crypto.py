@@ -126,7 +126,8 @@ class BatchSealer:
     loaders and the rotation command)."""
 
     def __init__(self) -> None:
-        self.key = keyring()[0]
+        self.key, keys = keyring()
+        self.previous = [k for k in keys.values() if k.key_id != self.key.key_id]
 
     def encrypt(self, value: str, *, context: str) -> str:
         if not value:
@@ -140,6 +141,13 @@ class BatchSealer:
             return ""
         # hmac.digest: OpenSSL's one-shot HMAC, the same value as hmac.new(...) several times faster.
         return hmac.digest(self.key.mac_key, f"{kind}:{value}".encode(), "sha256").hex()
+
+    def old_hashes(self, value: str, *, kind: str) -> list[str]:
+        """Hashes under the previous keys (a rotation in progress; usually none), for lookups."""
+        if not value:
+            return []
+        message = f"{kind}:{value}".encode()
+        return [hmac.digest(k.mac_key, message, "sha256").hex() for k in self.previous]
 
 
 class EncryptedTextField(models.TextField):  # type: ignore[type-arg]

@@ -26,6 +26,7 @@ from .people import (
     person_reveal,
     person_update,
 )
+from .people_batch import people_import
 
 __all__ = [
     "ENTITIES",
@@ -46,6 +47,7 @@ __all__ = [
     "household_register",
     "line_create",
     "organisation_create",
+    "people_import",
     "person_archive",
     "person_cancel",
     "person_move_in",

@@ -4,6 +4,7 @@ and where a new row lies (a micro-grid chosen by code or found from a coordinate
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -106,9 +107,15 @@ def clean_code(errors: Errors, field: str, value: Any, label: str, choices: Any,
         if required:
             errors.add(field, f"请选择{label}")
         return ""
-    if text not in choices.values:
+    if text not in _code_values(choices):
         errors.add(field, f"{label}代码 {text!r} 不在代码表中")
     return text
+
+
+@functools.cache
+def _code_values(choices: Any) -> frozenset[str]:
+    """A code table's codes, built once (`TextChoices.values` makes a new list per access)."""
+    return frozenset(str(v) for v in choices.values)
 
 
 def clean_phone(errors: Errors, field: str, value: Any) -> str:
