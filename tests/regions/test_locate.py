@@ -89,3 +89,43 @@ def test_grids_without_microgrids_are_leaves(tree):
     services.bump_region_version()
     assert spatial.get_locator().locate(30.55, 120.95).code == "330109001003001"
     assert comm.code  # untouched
+
+
+def _square(x0: float, y0: float, x1: float, y1: float):
+    import shapely
+
+    return shapely.box(x0, y0, x1, y1)
+
+
+def test_overlapping_leaves_give_the_lowest_leaf_one_at_a_time_and_in_bulk():
+    # leaf 1 overlaps leaf 0 on [1, 1.5] x [0, 1]; leaf 2 lies beside them, sharing the edge x = 2
+    leaves = [spatial.LeafInfo(i, f"leaf{i}", "") for i in range(3)]
+    locator = spatial.Locator(leaves, [_square(0, 0, 1.5, 1), _square(1, 0, 2, 1), _square(2, 0, 3, 1)])
+    lngs = np.array([1.25, 0.5, 1.75, 2.0, 2.5, 3.5, np.nan, -1e9])
+    lats = np.array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+    expected = [0, 0, 1, 1, 2, -1, -1, -1]  # x = 2 is on leaves 1 and 2: the lower wins
+    assert locator.locate_many(lats, lngs).tolist() == expected
+    singles = [locator.locate(float(la), float(ln)) for la, ln in zip(lats, lngs, strict=True)]
+    assert [-1 if s is None else s.id for s in singles] == expected
+
+
+def test_bulk_lookup_matches_a_naive_scan_over_leaves_of_mixed_sizes():
+    import shapely
+
+    rng = np.random.default_rng(11)
+    # small leaves and a few ten times larger ones, so leaves span many cells of the grid
+    boxes = []
+    for _ in range(400):
+        x, y = rng.uniform(0, 10, 2)
+        w = rng.choice([0.05, 0.5])
+        boxes.append(_square(x, y, x + w, y + w * rng.uniform(0.5, 2)))
+    leaves = [spatial.LeafInfo(i, f"l{i:04d}", "") for i in range(len(boxes))]
+    locator = spatial.Locator(leaves, boxes)
+    lngs, lats = rng.uniform(-1, 11, 3000), rng.uniform(-1, 11, 3000)
+    got = locator.locate_many(lats, lngs)
+    for lat, lng, index in zip(lats, lngs, got, strict=True):
+        point = shapely.Point(lng, lat)
+        naive = next((i for i, b in enumerate(boxes) if b.intersects(point)), -1)
+        assert index == naive
+        single = locator.locate(float(lat), float(lng))
+        assert (single.id if single else -1) == naive
