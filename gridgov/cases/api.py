@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -20,7 +20,7 @@ from gridgov.common.errors import NotFound, ValidationFailed
 from gridgov.common.pagination import paginate
 from gridgov.regions.models import Region
 
-from . import presenters, routing, selectors, services, sla, throttle
+from . import config, presenters, routing, selectors, services, sla, throttle
 from .conf import conf
 from .export import export_xlsx
 from .models import Case, CaseCategory, Notification
@@ -144,6 +144,25 @@ class CaseOut(CaseRowOut):
     photos: list[PhotoOut]
     timeline: list[EventOut]
     allowed_actions: list[str]
+
+
+class CaseCreatedOut(Schema):
+    """What `POST /cases` answers: enough to show and track the new case. The full record is
+    `GET /cases/{number}`, or this same answer with `Prefer: return=representation`."""
+
+    id: int
+    number: str
+    tracking_code: str
+    state: str
+    state_label: str
+    reported_at: dt.datetime
+    deadline: dt.datetime | None
+    region_code: str
+    region_name: str
+    center_code: str
+    lat: float | None
+    lng: float | None
+    address: str
 
 
 class ReportIn(Schema):
@@ -499,7 +518,14 @@ def list_cases(request: HttpRequest, filters: Query[CaseListFilter]) -> Any:
 
 
 def _report(request: HttpRequest, payload: ReportIn, photos: list[UploadedFile], actor: User | None) -> Case:
-    category = CaseCategory.objects.filter(code=payload.category).first()
+    with config.use(config.for_request(request)) as snap:
+        return _report_with(snap, request, payload, photos, actor)
+
+
+def _report_with(
+    snap: config.Snapshot, request: HttpRequest, payload: ReportIn, photos: list[UploadedFile], actor: User | None
+) -> Case:
+    category = snap.category_by_code(payload.category)
     if category is None:
         raise ValidationFailed("事件类别不存在", field="category")
     region: Region | None = None
@@ -531,14 +557,52 @@ def _report(request: HttpRequest, payload: ReportIn, photos: list[UploadedFile],
     )
 
 
-@router.post("", response={201: CaseOut}, summary="上报事件（multipart：字段 + photos 照片）")
+def created(case: Case) -> dict[str, Any]:
+    """The compact 201 body, from the objects the report just wrote (no query)."""
+    return {
+        "id": case.pk,
+        "number": case.number,
+        "tracking_code": case.tracking_code,
+        "state": case.state,
+        "state_label": str(case.get_state_display()),
+        # In UTC, as every other answer gives times read back from the database.
+        "reported_at": case.reported_at.astimezone(dt.UTC),
+        "deadline": case.deadline.astimezone(dt.UTC) if case.deadline else None,
+        "region_code": case.region.code,
+        "region_name": case.region.name,
+        "center_code": case.center.code,
+        "lat": case.lat,
+        "lng": case.lng,
+        "address": case.address,
+    }
+
+
+def _wants_representation(request: HttpRequest) -> bool:
+    prefer = request.headers.get("Prefer", "")
+    return any(p.strip().lower() == "return=representation" for p in prefer.replace(";", ",").split(","))
+
+
+@router.post(
+    "",
+    response={201: CaseCreatedOut},
+    summary="上报事件（multipart：字段 + photos 照片）",
+    description=(
+        "答复新案卷的编号、查询码、状态、时限和位置（CaseCreatedOut）。需要完整案卷（同 `GET /cases/{number}`，"
+        "CaseOut）时加请求头 `Prefer: return=representation`。"
+    ),
+)
 def report(
     request: HttpRequest,
     payload: Form[ReportIn],
     photos: File[list[UploadedFile]] = None,  # type: ignore[assignment]
 ) -> Any:
     case = _report(request, payload, photos or [], actor=_user(request))
-    return Status(201, presenters.detail(_case(request, case.number), _user(request)))
+    if _wants_representation(request):
+        full = CaseOut.model_validate(presenters.detail(_case(request, case.number), _user(request)))
+        response = JsonResponse(full.model_dump(mode="json"), status=201, json_dumps_params={"ensure_ascii": False})
+        response["Preference-Applied"] = "return=representation"
+        return response
+    return Status(201, created(case))
 
 
 @router.get("/{number}", response=CaseOut, summary="案卷详情（含流转记录与可执行操作）")

@@ -420,3 +420,24 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ConfigVersion(models.Model):
+    """Version tokens of the configuration that processes cache (gridgov.cases.config).
+
+    Database triggers (installed after every `migrate`, config.install_triggers) replace a row's
+    token whenever its tables change — through the services, the admin, a bulk `update()`, a
+    loader or plain SQL — so a cached copy is never used after an edit. Random tokens rather
+    than counters, as `RegionVersion` does: a rolled-back edit can never leave two different
+    states under one value. A missing row means "unknown": the caches reload every time.
+    """
+
+    name = models.CharField(max_length=16, primary_key=True)
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("配置版本")
+        verbose_name_plural = _("配置版本")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.token}"

@@ -16,16 +16,15 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 
 from gridgov.accounts.models import Department, Role, User
 from gridgov.common import clock
 from gridgov.common.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
 from gridgov.regions.models import Level, Region
-from gridgov.regions.selectors import region_locate
+from gridgov.regions.spatial import get_locator
 
-from . import notify, sla
+from . import config, notify, numbering, sla
 from .conf import conf
 from .models import (
     FINAL_STATES,
@@ -33,7 +32,6 @@ from .models import (
     Case,
     CaseAssignment,
     CaseCategory,
-    CaseCounter,
     CaseEvent,
     CasePhoto,
     LimitUnit,
@@ -317,17 +315,9 @@ def _store_photos(case: Case, uploads: Sequence[Upload], kind: str, actor: User 
 
 
 def next_case_number(*, district_code: str, day: dt.date) -> str:
-    """330109-20261122-000123: district, local date of the report, daily sequence. The counter
-    row is incremented with an UPDATE, which holds its row lock to the end of the transaction."""
-    key = f"{district_code}-{day:%Y%m%d}"
-    if not CaseCounter.objects.filter(key=key).update(value=F("value") + 1):
-        try:
-            with transaction.atomic():
-                CaseCounter.objects.create(key=key, value=1)
-        except IntegrityError:
-            CaseCounter.objects.filter(key=key).update(value=F("value") + 1)
-    value = CaseCounter.objects.values_list("value", flat=True).get(key=key)
-    return f"{key}-{value:06d}"
+    """330109-20261122-000123: district, local date of the report, daily sequence (numbering.py:
+    unique and increasing, one statement, no lock held to commit on PostgreSQL)."""
+    return numbering.next_case_number(district_code=district_code, day=day)
 
 
 def new_tracking_code() -> str:
@@ -336,33 +326,51 @@ def new_tracking_code() -> str:
 
 def center_for(region_path: str) -> Region:
     """The centre that receives a new case: the nearest of community → street → district that
-    has an active operator (村 centres where they are staffed, otherwise the town, then the district)."""
+    has an active operator (村 centres where they are staffed, otherwise the town, then the district).
+    Staffing and region rows come from the process's configuration cache (config.py)."""
+    snap = config.snapshot()
     codes = _codes(region_path)[:3]
-    staffed = set(
-        User.objects.filter(role=Role.CENTER_OPERATOR, is_active=True, jurisdiction__code__in=codes).values_list(
-            "jurisdiction__code", flat=True
-        )
-    )
+    staffed = snap.catalogue.staffed
     chosen = next((c for c in reversed(codes) if c in staffed), codes[0])
-    return Region.objects.get(code=chosen)
+    region = snap.regions([chosen]).get(chosen)
+    if region is None:
+        raise Region.DoesNotExist(f"region {chosen} does not exist")
+    return region
 
 
 def _leaf_category(category: CaseCategory | int | None) -> CaseCategory:
     if category is None:
         raise ValidationFailed("请选择事件类别", field="category")
+    snap = config.snapshot()
     cat_id = category if isinstance(category, int) else category.pk
-    cat = CaseCategory.objects.select_related("parent").filter(pk=cat_id, is_active=True).first()
-    if cat is None:
+    cat = snap.category(cat_id)
+    if cat is None or not cat.is_active:
         raise ValidationFailed("事件类别不存在或已停用", field="category")
-    if cat.children.exists():
+    if not snap.is_leaf(cat.pk):
         raise ValidationFailed("请选择具体的小类", field="category", rule="cases.category.leaf")
-    return cat
+    return cat  # type: ignore[no-any-return]
+
+
+LOCATION_OUTSIDE = "该位置不在本平台辖区的任何网格内"
+
+
+def _locate(lat: float, lng: float) -> Region | None:
+    """Point → micro-grid (or childless grid) as `regions.selectors.region_locate` answers it, with
+    the index's version and the region row from the configuration snapshot (no query of its own)."""
+    snap = config.snapshot()
+    leaf = get_locator(version=snap.token("locator") or "").locate(lat, lng)
+    if leaf is None:
+        return None
+    return snap.regions([leaf.code]).get(leaf.code)  # type: ignore[no-any-return]
+
+
+class _TrackingCodeTaken(Exception):
+    pass
 
 
 # --- report ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def case_report(
     *,
     actor: User | None,
@@ -382,7 +390,61 @@ def case_report(
     now: dt.datetime | None = None,
 ) -> Case:
     """上报: a new case from any channel. With `settle=True` a grid worker reports a case already
-    settled on the spot in their own grid (result + proof photos), for the grid leader to approve."""
+    settled on the spot in their own grid (result + proof photos), for the grid leader to approve.
+
+    One transaction. Configuration (categories, staffed centres, region rows) comes from one
+    snapshot of the process caches (config.py); the case number is drawn just before the INSERT.
+    A tracking-code collision (1 in 32^10) is retried: under a savepoint when called inside an
+    outer transaction, otherwise by running the whole transaction again (no savepoint round trips
+    on the common path)."""
+    args: dict[str, Any] = {
+        "actor": actor,
+        "category": category,
+        "description": description,
+        "source": source,
+        "urgency": urgency,
+        "lat": lat,
+        "lng": lng,
+        "region": region,
+        "address": address,
+        "reporter_name": reporter_name,
+        "reporter_phone": reporter_phone,
+        "photos": photos,
+        "settle": settle,
+        "settle_result": settle_result,
+        "now": now,
+    }
+    with config.use(config.snapshot()):
+        if connection.in_atomic_block:
+            return _case_report(guard_insert=True, **args)
+        for _ in range(3):
+            try:
+                return _case_report(guard_insert=False, **args)
+            except _TrackingCodeTaken:
+                continue
+    raise Conflict("生成查询码失败，请重试")
+
+
+@transaction.atomic
+def _case_report(
+    *,
+    guard_insert: bool,
+    actor: User | None,
+    category: CaseCategory | int | None,
+    description: str,
+    source: str | None,
+    urgency: str,
+    lat: float | None,
+    lng: float | None,
+    region: Region | None,
+    address: str,
+    reporter_name: str,
+    reporter_phone: str,
+    photos: Sequence[Upload],
+    settle: bool,
+    settle_result: str,
+    now: dt.datetime | None,
+) -> Case:
     now = now or clock.now()
     errors: dict[str, list[str]] = {}
     if actor is not None:
@@ -425,10 +487,9 @@ def case_report(
         if lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180):
             errors["location"] = ["经纬度不完整或超出范围"]
         else:
-            try:
-                place = region_locate(lat=lat, lng=lng).microgrid
-            except NotFound as exc:
-                errors["location"] = [exc.message]
+            place = _locate(lat, lng)
+            if place is None:
+                errors["location"] = [LOCATION_OUTSIDE]
     elif region is not None:
         if region.level not in (Level.GRID, Level.MICROGRID):
             errors["region"] = ["请选择网格或微网格"]
@@ -455,7 +516,6 @@ def case_report(
     state = State.SETTLE_PENDING if settle else State.REPORTED
     district_code = _codes(place.path)[0]
     case = Case(
-        number=next_case_number(district_code=district_code, day=sla_local_date(now)),
         tracking_code=new_tracking_code(),
         source=source,
         category=cat,
@@ -478,16 +538,26 @@ def case_report(
         case.result = settle_result.strip()
         case.handled_at = now
     _center_step_deadline(case, now)
-    for _ in range(3):
-        try:
-            with transaction.atomic():
-                case.save()
-            break
-        except IntegrityError:  # a tracking-code collision (1 in 32^10); draw again
-            case.pk = None
-            case.tracking_code = new_tracking_code()
+    # Drawn last, right before the INSERT (numbering.py).
+    case.number = next_case_number(district_code=district_code, day=sla_local_date(now))
+    if guard_insert:
+        for _ in range(3):
+            try:
+                with transaction.atomic():
+                    case.save(force_insert=True)
+                break
+            except IntegrityError:  # a tracking-code collision (1 in 32^10); draw again
+                case.pk = None
+                case.tracking_code = new_tracking_code()
+        else:
+            raise Conflict("生成查询码失败，请重试")
     else:
-        raise Conflict("生成查询码失败，请重试")
+        try:
+            case.save(force_insert=True)
+        except IntegrityError as exc:
+            if "tracking_code" in str(exc):
+                raise _TrackingCodeTaken from exc
+            raise
     n_photos = _store_photos(case, photos, PhotoKind.PROOF if settle else PhotoKind.REPORT, actor, now)
     _event(
         case,

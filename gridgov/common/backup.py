@@ -24,7 +24,14 @@ from . import clock
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
 # Django's own bookkeeping: a freshly migrated database holds rows only here.
-BOOKKEEPING_TABLES = {"django_migrations", "django_content_type", "auth_permission", "django_session"}
+# cases_configversion: cache version tokens its triggers write on any change (cases.config), not data.
+BOOKKEEPING_TABLES = {
+    "django_migrations",
+    "django_content_type",
+    "auth_permission",
+    "django_session",
+    "cases_configversion",
+}
 
 
 class BackupError(Exception):

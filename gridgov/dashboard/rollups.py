@@ -24,7 +24,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Case as CaseWhen
 from django.db.models import F, IntegerField, Q, Value, When
 from django.db.models.signals import post_save
@@ -84,20 +84,28 @@ def deltas_for(event: CaseEvent, case: Case) -> dict[str, int]:
 
 
 def bump(path: str, day: dt.date, counts: dict[str, int]) -> None:
-    """Add `counts` to the day rows of `path` and its ancestors (a conditional UPDATE, or an
-    INSERT when the row does not exist yet; a concurrent INSERT loses to the unique constraint and
-    retries as an UPDATE)."""
+    """Add `counts` to the day rows of `path` and its ancestors in one statement:
+    `INSERT … ON CONFLICT (region_path, day) DO UPDATE SET n = n + excluded.n` (PostgreSQL and
+    SQLite alike). The rows are locked top-down (district first), always in the same order, so two
+    transactions never deadlock on them; the district's row of today is every report's hot row,
+    and the receiver writes it as the action's last statement so it is held only until commit."""
     if not counts:
         return
-    updates = {k: F(k) + v for k, v in counts.items()}
-    for p, depth in ancestor_paths(path):
-        if RegionDayStat.objects.filter(region_path=p, day=day).update(**updates):
-            continue
-        try:
-            with transaction.atomic():
-                RegionDayStat.objects.create(region_path=p, depth=depth, day=day, **counts)
-        except IntegrityError:
-            RegionDayStat.objects.filter(region_path=p, day=day).update(**updates)
+    rows = ancestor_paths(path)
+    table = connection.ops.quote_name(RegionDayStat._meta.db_table)
+    columns = ["region_path", "depth", "day", *COUNTERS]
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
+    increments = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS if counts.get(c))
+    params: list[Any] = []
+    day_value = connection.ops.adapt_datefield_value(day)
+    for p, depth in rows:
+        params.extend([p, depth, day_value, *(counts.get(c, 0) for c in COUNTERS)])
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {placeholders} "
+        f"ON CONFLICT (region_path, day) DO UPDATE SET {increments}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def live_row(case: Case) -> LiveCase:
@@ -119,24 +127,33 @@ def live_row(case: Case) -> LiveCase:
     )
 
 
+LIVE_FIELDS = [f.name for f in LiveCase._meta.concrete_fields if f.name != "case"]
+
+
 def sync_live(case: Case) -> None:
+    """One statement: delete the row of a case that reached a final state, else upsert it."""
     if case.state in FINAL_STATES:
         LiveCase.objects.filter(case_id=case.pk).delete()
         return
-    row = live_row(case)
-    values = {f.attname: getattr(row, f.attname) for f in LiveCase._meta.concrete_fields if f.attname != "case_id"}
-    if not LiveCase.objects.filter(case_id=case.pk).update(**values):
-        try:
-            with transaction.atomic():
-                row.save(force_insert=True)
-        except IntegrityError:
-            LiveCase.objects.filter(case_id=case.pk).update(**values)
+    LiveCase.objects.bulk_create(
+        [live_row(case)], update_conflicts=True, unique_fields=["case"], update_fields=LIVE_FIELDS
+    )
+
+
+def _case_of(event: CaseEvent) -> Case:
+    """The case as the action left it. The services pass the very object they changed (with its
+    category loaded) to the event, so it is used as is; anything else is read again."""
+    cached = event._state.fields_cache.get("case")
+    if isinstance(cached, Case) and cached.pk == event.case_id and Case.category.is_cached(cached):  # type: ignore[attr-defined]
+        return cached
+    return Case.objects.select_related("category").get(pk=event.case_id)
 
 
 def apply_event(event: CaseEvent) -> None:
-    case = Case.objects.select_related("category").get(pk=event.case_id)
-    bump(case.region_path, timezone.localdate(event.at), deltas_for(event, case))
+    case = _case_of(event)
+    # The live row first, the shared day rows last: they are held from here to commit.
     sync_live(case)
+    bump(case.region_path, timezone.localdate(event.at), deltas_for(event, case))
 
 
 def _on_case_event(sender: Any, instance: CaseEvent, created: bool, raw: bool = False, **kwargs: Any) -> None:

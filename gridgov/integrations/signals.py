@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from gridgov.cases import config
 from gridgov.cases.models import Case, CaseEvent, Source, State
 from gridgov.cases.states import ACTION_LABELS
 
@@ -81,11 +83,38 @@ def hotline_payload(event: CaseEvent, case: Case, order: ExternalOrder) -> dict[
     }
 
 
+def active_subscriptions() -> list[WebhookSubscription]:
+    """Active webhook subscriptions, cached per process while the `webhooks` version token stands
+    (cases.config: a database trigger replaces it on any change to the table). Most events find
+    none, and then cost no query here."""
+
+    def load() -> list[WebhookSubscription]:
+        return list(WebhookSubscription.objects.filter(is_active=True).select_related("jurisdiction"))
+
+    return config.snapshot().cached("webhooks", load)  # type: ignore[no-any-return]
+
+
+RELATED = ("category", "region", "center", "department")
+
+
+def _case_of(instance: CaseEvent) -> Case:
+    """The case as the action left it: the services hand the event the object they changed, with
+    its category, region, centre and department loaded; anything else is read again."""
+    cached = instance._state.fields_cache.get("case")
+    if (
+        isinstance(cached, Case)
+        and cached.pk == instance.case_id
+        and all(getattr(Case, f).is_cached(cached) or getattr(cached, f"{f}_id") is None for f in RELATED)
+    ):
+        return cached
+    return Case.objects.select_related(*RELATED).get(pk=instance.case_id)
+
+
 @receiver(post_save, sender=CaseEvent, dispatch_uid="integrations.case_event")
 def case_event_saved(sender: type[CaseEvent], instance: CaseEvent, created: bool, **kwargs: Any) -> None:
     if not created or kwargs.get("raw"):
         return
-    subscriptions = list(WebhookSubscription.objects.filter(is_active=True).select_related("jurisdiction"))
+    subscriptions = active_subscriptions()
     changes_state = bool(instance.from_state) and instance.from_state != instance.to_state
     # instance.case is the object the service passed in: no query to read its source.
     may_push = (
@@ -95,7 +124,7 @@ def case_event_saved(sender: type[CaseEvent], instance: CaseEvent, created: bool
     )
     if not subscriptions and not may_push:
         return
-    case = Case.objects.select_related("category", "region", "center", "department").get(pk=instance.case_id)
+    case = _case_of(instance)
     now = instance.at
     rows: list[OutboxMessage] = []
     name = event_name(instance)
@@ -129,6 +158,11 @@ def case_event_saved(sender: type[CaseEvent], instance: CaseEvent, created: bool
                         created_at=now,
                     )
                 )
-    for row in rows:
-        row.save()
+    if not rows:
+        return
+    if connection.features.can_return_rows_from_bulk_insert:
+        OutboxMessage.objects.bulk_create(rows)
+    else:
+        for row in rows:
+            row.save()
     schedule_after_commit(r.pk for r in rows)

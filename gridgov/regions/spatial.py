@@ -77,10 +77,12 @@ def current_version() -> str:
     return RegionVersion.objects.filter(pk=1).values_list("token", flat=True).first() or ""
 
 
-def get_locator() -> Locator:
-    """The process-wide index, rebuilt if any region polygon changed since it was built."""
+def get_locator(version: str | None = None) -> Locator:
+    """The process-wide index, rebuilt if any region polygon changed since it was built. A caller
+    that has just read the `RegionVersion` token (cases.config reads every token in one query)
+    passes it instead of reading it again."""
     global _cached
-    version = current_version()
+    version = current_version() if version is None else version
     cached = _cached
     if cached is not None and cached[0] == version:
         return cached[1]

@@ -1,0 +1,91 @@
+"""Case numbers: 330109-20261123-000123 — district, local date of the report, a daily sequence.
+
+Numbers are unique and increase with every report of a district and day; they need not be dense
+(a rolled-back report may leave a gap on PostgreSQL). Each is one statement, issued just before
+the case's INSERT:
+
+- **PostgreSQL**: one sequence per district (`gridgov_case_no_<district>`, created on first use,
+  starting at 1,000,000) and, per district and day, a *base* row in `CaseCounter`
+  (key `<district>-<YYYYMMDD>@seq`) holding the sequence's value before the day's first number,
+  less the numbers the day already had from the counter (loaders such as `gridgov synth` write
+  those). A number is `nextval − base`. `nextval` takes no row lock, so concurrent reports of a
+  district never wait for each other's commit (the old counter row was held to commit); the
+  base row is written once a day and only read after that. Every `nextval` after the base row
+  exists is above the value the base was taken from, so numbers never repeat.
+- **SQLite** (one writer at a time anyway): the counter row itself, `INSERT … ON CONFLICT DO
+  UPDATE … RETURNING` — dense.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import DatabaseError, connection, transaction
+
+SEQUENCE_START = 1_000_000  # above any day's count, so a base is never negative
+BASE_SUFFIX = "@seq"
+
+
+def day_key(district_code: str, day: dt.date) -> str:
+    return f"{district_code}-{day:%Y%m%d}"
+
+
+def next_case_number(*, district_code: str, day: dt.date) -> str:
+    key = day_key(district_code, day)
+    if connection.vendor == "postgresql" and district_code.isdigit() and len(key) + len(BASE_SUFFIX) <= 24:
+        value = _pg_next(district_code, key)
+    else:
+        value = _counter_next(key)
+    return f"{key}-{value:06d}"
+
+
+def _counter_next(key: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO cases_casecounter (key, value) VALUES (%s, 1) "
+            "ON CONFLICT (key) DO UPDATE SET value = cases_casecounter.value + 1 RETURNING value",
+            [key],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def sequence_name(district_code: str) -> str:
+    return f"gridgov_case_no_{district_code}"
+
+
+def _pg_next(district_code: str, key: str) -> int:
+    seq = sequence_name(district_code)
+    base_key = key + BASE_SUFFIX
+    # The text→regclass cast runs per row: with no base row the sequence is not even looked up.
+    sql = "SELECT nextval(%s::text::regclass) - value FROM cases_casecounter WHERE key = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [seq, base_key])
+        row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
+        _pg_start_day(cursor, seq, key, base_key)
+        cursor.execute(sql, [seq, base_key])
+        row = cursor.fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def _pg_start_day(cursor: object, seq: str, key: str, base_key: str) -> None:
+    """Create the district's sequence if need be and the day's base row (once per district and
+    day). Two reports racing here: the loser's CREATE or INSERT waits for the winner's commit and
+    then fails or does nothing; a savepoint lets it retry and read the winner's row."""
+    for attempt in range(5):
+        try:
+            with transaction.atomic(), connection.cursor() as c:
+                c.execute(f'CREATE SEQUENCE IF NOT EXISTS "{seq}" START WITH {SEQUENCE_START}')
+                c.execute(
+                    "INSERT INTO cases_casecounter (key, value) SELECT %s, "
+                    f'(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM "{seq}") '
+                    "- COALESCE((SELECT value FROM cases_casecounter WHERE key = %s), 0) "
+                    "ON CONFLICT (key) DO NOTHING",
+                    [base_key, key],
+                )
+            return
+        except DatabaseError:
+            if attempt == 4:
+                raise
