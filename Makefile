@@ -11,7 +11,7 @@ NPM_STAMP := node_modules/.deps-$(shell cat package.json package-lock.json | sha
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard gridgov/locale/*/LC_MESSAGES/django.po))
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test lint setup demo migrate static test-pg test-e2e bench clean divisions
+.PHONY: run test lint setup demo migrate static test-pg test-e2e bench bench-city clean divisions
 
 run: setup migrate static demo
 	@echo "gridgov demo: http://$(HOST):$(PORT)/  (accounts and passwords: README.md)"
@@ -63,8 +63,19 @@ test-e2e: setup static
 	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || (apt-get update && apt-get install -y fonts-noto-cjk)
 	$(BIN)/pytest tests_e2e $(PYTEST_ARGS)
 
+# Benchmarks (bench/, each against a baseline measured in the same run; docs/scaling.md).
+# `make bench` needs no database; `make bench-city` runs them all over a database filled by
+# `gridgov synth --scale city` (DATABASE_URL, PostgreSQL); intake adds real cases to it.
 bench: setup
 	$(BIN)/python bench/locate.py
+
+bench-city: setup
+	@test -n "$$DATABASE_URL" || (echo "set DATABASE_URL to a database filled by gridgov synth" && exit 2)
+	$(BIN)/python bench/locate.py --db
+	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/assessment.py --repeat 2
+	$(BIN)/python bench/import_people.py
+	$(BIN)/python bench/intake.py
 
 # Regenerate the committed division subset from the pinned npm package (needs devDependencies).
 divisions:

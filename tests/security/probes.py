@@ -35,6 +35,7 @@ G = Probe(GUESSED)
 PUBLIC: dict[str, str] = {
     "": "home page: redirects to login or to the user's start page",
     "healthz": "load-balancer health check, no data",
+    "favicon.ico": "redirect to the static site icon",
     "accounts/login/": "login",
     "accounts/login/verify/": "second login step (TOTP), holds only the pending login",
     "accounts/logout/": "logout",
