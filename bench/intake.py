@@ -1,10 +1,20 @@
 """Case intake through the HTTP API against a trivial Django view on the same server.
 
 Starts gunicorn (config/gunicorn.conf.py, psycopg pool on) on a free local port over the
-DATABASE_URL database (filled by `gridgov synth`), then a second process with `--concurrency`
-threads, each on its own keep-alive connection, POSTs reports to /api/v1/cases as grid workers
+DATABASE_URL database (filled by `gridgov synth`), then a second process that keeps
+`--concurrency` keep-alive connections busy, POSTing reports to /api/v1/cases as grid workers
 (API tokens, form-encoded, points at micro-grid centroids all over the city) for `--seconds`; the
 baseline is GET /healthz (one SELECT 1) with the same client, same server, same run.
+
+The client (`--http-client lean`, the default) is one process driving every connection from one
+`selectors` loop with the requests built beforehand: it spends a few tens of µs per request, so
+on a 2-core machine shared with the server it takes as little as possible from what it measures.
+`--http-client threads` is the earlier one (a thread and an `http.client` connection each, ~5×
+the CPU per request) for comparison with older figures.
+
+Before the server starts, one report is made in-process (Django's test client, outside any
+transaction, as under gunicorn) and the statements it sends counted ("round trips per report",
+BEGIN and COMMIT included).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/gridgov_bench .venv/bin/python bench/intake.py
 
@@ -18,6 +28,8 @@ import http.client
 import json
 import os
 import random
+import selectors
+import socket
 import subprocess
 import sys
 import threading
@@ -82,6 +94,118 @@ def client(
     }
 
 
+def lean_client(port: int, requests: list[list[bytes]], seconds: float, conns: int) -> dict:
+    """`conns` keep-alive connections driven from one selectors loop; connection k sends the
+    pre-built requests of `requests[k % len(requests)]` in turn. Responses are read by their
+    Content-Length (gunicorn always sends it for these endpoints)."""
+    sel = selectors.DefaultSelector()
+    lat: list[float] = []
+    errors: list[str] = []
+
+    class Conn:
+        def __init__(self, k: int) -> None:
+            self.k = k
+            self.reqs = requests[k % len(requests)]
+            self.i = 0
+            self.open()
+
+        def open(self) -> None:
+            self.sock = socket.create_connection(("127.0.0.1", port))
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.sock.setblocking(False)
+            sel.register(self.sock, selectors.EVENT_READ, self)
+
+        def send(self) -> None:
+            self.buf = b""
+            self.t0 = time.perf_counter()
+            self.sock.sendall(self.reqs[self.i % len(self.reqs)])
+            self.i += 1
+
+        def reopen(self) -> None:
+            sel.unregister(self.sock)
+            self.sock.close()
+            self.open()
+
+    stop = time.perf_counter() + seconds
+    pool = [Conn(k) for k in range(conns)]
+    for c in pool:
+        c.send()
+    start = time.perf_counter()
+    live = len(pool)
+    while live:
+        for key, _ in sel.select(timeout=30):
+            c = key.data
+            try:
+                chunk = c.sock.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                chunk = b""
+                errors.append(f"{type(exc).__name__}: {exc}")
+            if not chunk:
+                errors.append("connection closed")
+                c.reopen()
+                if time.perf_counter() < stop:
+                    c.send()
+                else:
+                    sel.unregister(c.sock)
+                    live -= 1
+                continue
+            c.buf += chunk
+            head_end = c.buf.find(b"\r\n\r\n")
+            if head_end < 0:
+                continue
+            head = c.buf[:head_end].decode("latin-1")
+            length = 0
+            for line in head.split("\r\n")[1:]:
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "content-length":
+                    length = int(value)
+            if len(c.buf) < head_end + 4 + length:
+                continue
+            lat.append(time.perf_counter() - c.t0)
+            status = int(head.split(" ", 2)[1])
+            if status >= 300:
+                errors.append(f"{status} {c.buf[head_end + 4 : head_end + 204]!r}")
+            if time.perf_counter() < stop:
+                c.send()
+            else:
+                sel.unregister(c.sock)
+                c.sock.close()
+                live -= 1
+    took = time.perf_counter() - start
+    return {
+        "n": len(lat),
+        "rps": len(lat) / took,
+        "p50": pct(lat, 50) * 1000,
+        "p99": pct(lat, 99) * 1000,
+        "errors": len(errors),
+        "first_error": errors[0] if errors else "",
+    }
+
+
+def built(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in headers.items())]
+    if method != "GET":
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def round_trips(token: str, body: str) -> tuple[int, list[str]]:
+    """SQL statements of one report made in-process outside any transaction (the production path)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=token)
+    client.post("/api/v1/cases", body, content_type="application/x-www-form-urlencoded")  # warm caches, token
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post("/api/v1/cases", body, content_type="application/x-www-form-urlencoded")
+    if response.status_code != 201:
+        sys.exit(f"in-process report failed: {response.status_code} {response.content[:300]!r}")
+    return len(ctx.captured_queries), [q["sql"][:90] for q in ctx.captured_queries]
+
+
 TOKENS: list[str] = []
 
 
@@ -91,8 +215,26 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--warmup", type=float, default=60)
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: its config)")
+    parser.add_argument("--http-client", choices=["lean", "threads"], default="lean")
     parser.add_argument("--client", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.client and args.http_client == "lean":
+        spec = json.loads(Path(args.client).read_text())
+        bodies = [b.encode() for b in spec["bodies"]]
+        form = "application/x-www-form-urlencoded"
+        per_conn = [
+            [
+                built("POST", "/api/v1/cases", {"Authorization": tok, "Content-Type": form}, body)
+                for body in bodies[k :: len(spec["tokens"])]
+            ]
+            for k, tok in enumerate(spec["tokens"])
+        ]
+        out = {
+            "healthz": lean_client(spec["port"], [[built("GET", "/healthz", {})]], args.seconds, args.concurrency),
+            "intake": lean_client(spec["port"], per_conn, args.seconds, args.concurrency),
+        }
+        print(json.dumps(out))
+        return
     if args.client:
         spec = json.loads(Path(args.client).read_text())
         TOKENS.extend(spec["tokens"])
@@ -132,6 +274,7 @@ def main() -> None:
         )
         for i, (lat, lng) in enumerate(points[:5000])
     ]
+    statements, sqls = round_trips(tokens[0], bodies[-1])
     port = free_port()
     env = {
         **os.environ,
@@ -169,6 +312,8 @@ def main() -> None:
                 str(args.warmup),
                 "--concurrency",
                 str(args.concurrency),
+                "--http-client",
+                args.http_client,
             ],
             check=True,
             capture_output=True,
@@ -184,6 +329,8 @@ def main() -> None:
                 str(args.seconds),
                 "--concurrency",
                 str(args.concurrency),
+                "--http-client",
+                args.http_client,
             ],
             check=True,
             capture_output=True,
@@ -195,7 +342,11 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     h, i = out["healthz"], out["intake"]
-    print(f"concurrency {args.concurrency}, {args.seconds:.0f} s each; cases in the database: {before:,}; {load()}")
+    print(f"concurrency {args.concurrency} ({args.http_client} client), {args.seconds:.0f} s each; ", end="")
+    print(f"cases in the database: {before:,}; {load()}")
+    print(f"round trips per report: {statements} (statements sent, BEGIN and COMMIT included)")
+    if os.environ.get("GRIDGOV_BENCH_SQL"):
+        print("\n".join("  " + q for q in sqls))
     print(f"{'endpoint':<34}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     print(f"{'GET /healthz (baseline)':<34}{h['rps']:>10,.0f}{h['p50']:>10.1f}{h['p99']:>10.1f}{h['errors']:>8}")
     print(f"{'POST /api/v1/cases (intake)':<34}{i['rps']:>10,.0f}{i['p50']:>10.1f}{i['p99']:>10.1f}{i['errors']:>8}")

@@ -1,7 +1,7 @@
 """No data lost: the real server (gunicorn from the venv) under concurrent case intake over HTTP is
 SIGKILLed mid-load and restarted; every acknowledged case (201 + number) is there with its first
 timeline row, and nothing is half-written (no case without its report event, no photo row without
-its file, numbering intact).
+its file, numbers unique — and dense on SQLite).
 
 Runs on SQLite (a fresh file) and, when the suite runs on PostgreSQL (make test-pg), on a fresh
 database of the same server. The server gets its own database and port, never the developer's.
@@ -244,11 +244,15 @@ def _crash_and_check(env: dict[str, str], tmp_path: Path) -> None:
     assert state["report_not_first"] == [], "cases whose first event is not the report"
     assert state["without_photo"] == [], "cases whose report photo row is missing"
     assert state["photo_rows_without_file"] == [], "photo rows whose file is missing"
-    # Numbers are unique and dense up to the counter: none handed out twice, none skipped by a
-    # committed case (a rolled-back intake gives its number back with the transaction).
-    (_key, value), *_ = state["counter"].items()
+    # Numbers are unique: none handed out twice. On SQLite they are also dense up to the counter (a
+    # rolled-back intake gives its number back with the transaction); on PostgreSQL they come from
+    # a sequence (cases/numbering.py), which never takes one back, so the killed requests may
+    # leave gaps there.
     seqs = sorted(int(n.rsplit("-", 1)[1]) for n in state["numbers"])
-    assert seqs == list(range(1, len(seqs) + 1)) and value == len(seqs), (seqs, state["counter"])
+    assert len(set(seqs)) == len(seqs) and seqs[0] >= 1, seqs
+    if "@seq" not in "".join(state["counter"]):
+        (_key, value), *_ = state["counter"].items()
+        assert seqs == list(range(1, len(seqs) + 1)) and value == len(seqs), (seqs, state["counter"])
 
 
 def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
