@@ -8,6 +8,7 @@ field name the caller gives, so a form, the API and the importer all report the 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from dataclasses import dataclass
 
@@ -73,7 +74,9 @@ def normalise_id_number(raw: str | None) -> str:
 
 
 def check_character(first17: str) -> str:
-    return CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, WEIGHTS, strict=True)) % 11]
+    if len(first17) != len(WEIGHTS):
+        raise ValueError("17 digits expected")
+    return CHECK_CHARS[sum(map(operator.mul, map(int, first17), WEIGHTS)) % 11]
 
 
 def parse_id_number(raw: str | None, *, field: str = "id_number", today: dt.date | None = None) -> IdFacts:

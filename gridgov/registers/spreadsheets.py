@@ -175,6 +175,8 @@ class ImportReport:
 
 
 def _cell(value: Any) -> Any:
+    if type(value) is str:
+        return value.strip()
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, float) and value.is_integer():
@@ -393,7 +395,7 @@ def read_rows(register: str, content: bytes) -> tuple[list[Column], list[tuple[i
     out: list[tuple[int, dict[str, Any]]] = []
     try:
         for number, values in rows:
-            if all(v in (None, "") for v in values):
+            if not any(values) and all(v is None or v == "" for v in values):  # 0 and False are values
                 continue
             width = len(values)
             data = {}

@@ -60,6 +60,7 @@ PERSON_FIELDS = {
 }
 _OTHER_DOC = re.compile(r"^[A-Z0-9-]{5,30}$")
 _NATIONALITY = re.compile(r"^[A-Z]{3}$")
+_ORIGIN = re.compile(r"\d{6}")
 
 
 def _date(errors: Errors, field: str, value: Any, label: str) -> dt.date | None:
@@ -77,111 +78,119 @@ def _date(errors: Errors, field: str, value: Any, label: str) -> dt.date | None:
 
 
 def clean_person(
-    data: Mapping[str, Any], *, errors: Errors, prefix: str = "", partial: Person | None = None
+    data: Mapping[str, Any],
+    *,
+    errors: Errors,
+    prefix: str = "",
+    partial: Person | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     """Validate a person's fields; returns cleaned values. With `partial`, missing keys keep the
-    record's current values (an update)."""
+    record's current values (an update). `today` defaults to `clock.today()` (a batch passes it
+    once)."""
     unknown = set(data) - PERSON_FIELDS
     for key in sorted(unknown):
         errors.add(f"{prefix}{key}", "未知字段")
 
-    def get(key: str) -> Any:
-        if key in data:
-            return data[key]
-        return getattr(partial, key) if partial is not None else None
+    def get_or_current(key: str) -> Any:
+        return data[key] if key in data else getattr(partial, key)
 
-    f = lambda name: f"{prefix}{name}"  # noqa: E731
-    today = clock.today()
+    get = data.get if partial is None else get_or_current
+    today = today or clock.today()
     out: dict[str, Any] = {}
-    out["name"] = clean_text(errors, f("name"), get("name"), "姓名", max_length=50, required=True)
+    out["name"] = clean_text(errors, prefix + "name", get("name"), "姓名", max_length=50, required=True)
     out["population_type"] = clean_code(
-        errors, f("population_type"), get("population_type"), "人口类别", PopulationType, required=True
+        errors, prefix + "population_type", get("population_type"), "人口类别", PopulationType, required=True
     )
     out["doc_type"] = clean_code(
-        errors, f("doc_type"), get("doc_type") or codes.DocumentType.RESIDENT_ID, "证件类型", codes.DocumentType
+        errors, prefix + "doc_type", get("doc_type") or codes.DocumentType.RESIDENT_ID, "证件类型", codes.DocumentType
     )
-    out["gender"] = clean_code(errors, f("gender"), get("gender"), "性别", codes.Gender)
-    out["birth_date"] = _date(errors, f("birth_date"), get("birth_date"), "出生日期")
+    out["gender"] = clean_code(errors, prefix + "gender", get("gender"), "性别", codes.Gender)
+    out["birth_date"] = _date(errors, prefix + "birth_date", get("birth_date"), "出生日期")
     raw_id = get("id_number")
     if out["doc_type"] == codes.DocumentType.RESIDENT_ID:
-        facts = errors.run(lambda: parse_id_number(raw_id, field=f("id_number"), today=today))
+        facts = errors.run(lambda: parse_id_number(raw_id, field=prefix + "id_number", today=today))
         if facts is not None:
             out["id_number"] = facts.number
             if out["birth_date"] and out["birth_date"] != facts.birth_date:
-                errors.add(f("birth_date"), "出生日期与公民身份号码不一致")
+                errors.add(prefix + "birth_date", "出生日期与公民身份号码不一致")
             if out["gender"] in ("1", "2") and out["gender"] != facts.gender:
-                errors.add(f("gender"), "性别与公民身份号码不一致")
+                errors.add(prefix + "gender", "性别与公民身份号码不一致")
             out["birth_date"], out["gender"] = facts.birth_date, facts.gender
             if not get("origin_code"):
                 out["origin_code"] = facts.region_code
     else:
         number = normalise_id_number(raw_id)
         if not number:
-            errors.add(f("id_number"), "请填写证件号码")
+            errors.add(prefix + "id_number", "请填写证件号码")
         elif not _OTHER_DOC.match(number):
-            errors.add(f("id_number"), "证件号码应为5到30位字母、数字")
+            errors.add(prefix + "id_number", "证件号码应为5到30位字母、数字")
         out["id_number"] = number
         if not out["birth_date"]:
-            errors.add(f("birth_date"), "请填写出生日期")
+            errors.add(prefix + "birth_date", "请填写出生日期")
         if not out["gender"]:
-            errors.add(f("gender"), "请选择性别")
-    not_future(errors, f("birth_date"), out["birth_date"], "出生日期", today)
-    out["ethnicity"] = clean_code(errors, f("ethnicity"), get("ethnicity") or "01", "民族", _Ethnicities)
-    out["phone"] = clean_phone(errors, f("phone"), get("phone"))
-    out["relation"] = clean_code(errors, f("relation"), get("relation"), "与户主关系", codes.Relation)
+            errors.add(prefix + "gender", "请选择性别")
+    not_future(errors, prefix + "birth_date", out["birth_date"], "出生日期", today)
+    out["ethnicity"] = clean_code(errors, prefix + "ethnicity", get("ethnicity") or "01", "民族", _Ethnicities)
+    out["phone"] = clean_phone(errors, prefix + "phone", get("phone"))
+    out["relation"] = clean_code(errors, prefix + "relation", get("relation"), "与户主关系", codes.Relation)
     origin = str(get("origin_code") or out.get("origin_code") or "").strip()
-    if origin and not re.fullmatch(r"\d{6}", origin):
-        errors.add(f("origin_code"), "户籍地区划代码应为6位数字")
+    if origin and not _ORIGIN.fullmatch(origin):
+        errors.add(prefix + "origin_code", "户籍地区划代码应为6位数字")
     out["origin_code"] = origin
-    out["hukou_address"] = clean_text(errors, f("hukou_address"), get("hukou_address"), "户籍地详址", max_length=120)
-    out["occupation"] = clean_text(errors, f("occupation"), get("occupation"), "职业", max_length=40)
-    out["workplace"] = clean_text(errors, f("workplace"), get("workplace"), "服务处所", max_length=80)
-    out["note"] = clean_text(errors, f("note"), get("note"), "备注", max_length=1000)
+    out["hukou_address"] = clean_text(
+        errors, prefix + "hukou_address", get("hukou_address"), "户籍地详址", max_length=120
+    )
+    out["occupation"] = clean_text(errors, prefix + "occupation", get("occupation"), "职业", max_length=40)
+    out["workplace"] = clean_text(errors, prefix + "workplace", get("workplace"), "服务处所", max_length=80)
+    out["note"] = clean_text(errors, prefix + "note", get("note"), "备注", max_length=1000)
     out["is_key_focus"] = bool(get("is_key_focus"))
     ptype = out["population_type"]
     # Type-specific items (GB/T 31000 户籍 / 流动 / 境外): kept only for their own type.
     out["hukou_consistency"] = clean_code(
         errors,
-        f("hukou_consistency"),
+        prefix + "hukou_consistency",
         get("hukou_consistency") if ptype == PopulationType.REGISTERED else "",
         "人户一致标识",
         codes.HukouConsistency,
     )
     floating = ptype == PopulationType.FLOATING
     out["inflow_reason"] = clean_code(
-        errors, f("inflow_reason"), get("inflow_reason") if floating else "", "流入原因", codes.InflowReason
+        errors, prefix + "inflow_reason", get("inflow_reason") if floating else "", "流入原因", codes.InflowReason
     )
     out["permit_type"] = clean_code(
-        errors, f("permit_type"), get("permit_type") if floating else "", "办证类型", codes.PermitType
+        errors, prefix + "permit_type", get("permit_type") if floating else "", "办证类型", codes.PermitType
     )
-    out["permit_expiry"] = _date(errors, f("permit_expiry"), get("permit_expiry"), "证件到期日期") if floating else None
+    out["permit_expiry"] = (
+        _date(errors, prefix + "permit_expiry", get("permit_expiry"), "证件到期日期") if floating else None
+    )
     out["residence_type"] = clean_code(
-        errors, f("residence_type"), get("residence_type") if floating else "", "住所类型", codes.ResidenceType
+        errors, prefix + "residence_type", get("residence_type") if floating else "", "住所类型", codes.ResidenceType
     )
     foreign = ptype == PopulationType.FOREIGN
     out["foreign_name"] = clean_text(
-        errors, f("foreign_name"), get("foreign_name") if foreign else "", "外文姓名", max_length=80
+        errors, prefix + "foreign_name", get("foreign_name") if foreign else "", "外文姓名", max_length=80
     )
     nationality = str((get("nationality") if foreign else "") or "").strip().upper()
     out["visit_purpose"] = clean_code(
-        errors, f("visit_purpose"), get("visit_purpose") if foreign else "", "来华目的", codes.VisitPurpose
+        errors, prefix + "visit_purpose", get("visit_purpose") if foreign else "", "来华目的", codes.VisitPurpose
     )
     out["expected_departure"] = (
-        _date(errors, f("expected_departure"), get("expected_departure"), "预计离开日期") if foreign else None
+        _date(errors, prefix + "expected_departure", get("expected_departure"), "预计离开日期") if foreign else None
     )
     if foreign:
         if not _NATIONALITY.match(nationality):
-            errors.add(f("nationality"), "请填写国籍（GB/T 2659 三字母代码，如 USA、JPN）")
+            errors.add(prefix + "nationality", "请填写国籍（GB/T 2659 三字母代码，如 USA、JPN）")
         elif nationality == "CHN":
-            errors.add(f("nationality"), "境外人员的国籍不能为中国")
+            errors.add(prefix + "nationality", "境外人员的国籍不能为中国")
         if out["doc_type"] == codes.DocumentType.RESIDENT_ID:
-            errors.add(f("doc_type"), "境外人员请使用护照或通行证等证件")
+            errors.add(prefix + "doc_type", "境外人员请使用护照或通行证等证件")
     elif ptype and out["doc_type"] not in (codes.DocumentType.RESIDENT_ID, ""):
-        errors.add(f("doc_type"), "户籍人口和流动人口请使用居民身份证")
+        errors.add(prefix + "doc_type", "户籍人口和流动人口请使用居民身份证")
     out["nationality"] = nationality
     if partial is None:
-        moved_in = _date(errors, f("moved_in_on"), data.get("moved_in_on"), "入住日期") or today
-        not_future(errors, f("moved_in_on"), moved_in, "入住日期", today)
+        moved_in = _date(errors, prefix + "moved_in_on", data.get("moved_in_on"), "入住日期") or today
+        not_future(errors, prefix + "moved_in_on", moved_in, "入住日期", today)
         out["moved_in_on"] = moved_in
     return out
 

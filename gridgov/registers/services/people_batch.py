@@ -21,11 +21,13 @@ caller's line numbers; field "" for a problem of the whole household).
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -104,11 +106,13 @@ def people_import(
     sealer = BatchSealer()
 
     items = [_Row(line, data) for line, data in rows]
+    today = clock.today()
     for row in items:
         errors = Errors()
         person = {k: v for k, v in row.data.items() if k not in HOUSEHOLD_KEYS and v != ""}
-        row.cleaned = clean_person(person, errors=errors)
-        problems.absorb(row.line, errors)
+        row.cleaned = clean_person(person, errors=errors, today=today)
+        if errors:
+            problems.absorb(row.line, errors)
     started_seal = time.perf_counter()
     for row in items:
         number = row.cleaned.get("id_number") or ""
@@ -137,8 +141,8 @@ def people_import(
 
 def _houses(scope: Any, codes_: set[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    for chunk in bulk.chunks(sorted(codes_)):
-        for values in scope.filter(House.objects.filter(code__in=chunk)).values(*_HOUSE_COLUMNS):
+    for qs in bulk.where_in(scope.filter(House.objects.all()), "code", codes_):
+        for values in qs.values(*_HOUSE_COLUMNS):
             out[values["code"]] = values
     return out
 
@@ -147,8 +151,8 @@ def _households(house_ids: set[int]) -> dict[tuple[int, str], dict[str, Any]]:
     """Every household of these houses, locked as `household_new` locks them."""
     names = [f.attname for f in Household._meta.concrete_fields]
     out: dict[tuple[int, str], dict[str, Any]] = {}
-    for chunk in bulk.chunks(sorted(house_ids)):
-        for values in Household.objects.select_for_update().filter(house_id__in=chunk).order_by().values(*names):
+    for qs in bulk.where_in(Household.objects.select_for_update().order_by(), "house_id", house_ids):
+        for values in qs.values(*names):
             out[(values["house_id"], values["number"])] = values
     return out
 
@@ -164,14 +168,9 @@ def _check_duplicates(items: list[_Row], problems: _Problems) -> None:
             problems.add(row.line, "id_number", f"与第{first[number]}行的证件号码重复")
         else:
             first[number] = row.line
-    wanted = sorted({h for row in items for h in row.hashes})
     found: dict[str, Person] = {}
-    for chunk in bulk.chunks(wanted):
-        qs = (
-            Person.objects.filter(id_hash__in=chunk)
-            .select_related("region")
-            .only("id", "id_hash", "status", "region__name")
-        )
+    people = Person.objects.select_related("region").only("id", "id_hash", "status", "region__name")
+    for qs in bulk.where_in(people, "id_hash", (h for row in items for h in row.hashes)):
         for person in qs:
             found[person.id_hash] = person
     if not found:
@@ -320,30 +319,34 @@ def _write(
         )
     bulk.insert_rows(Household, household_cols, (tuple(v[c] for c in household_cols) for v in household_rows))
 
-    # People: sealed, hashed and masked as `seal()` does, then their history and timeline.
+    # People: sealed, hashed and masked as `seal()` does, then their history and timeline. The
+    # rows are made while COPY streams them, so the database indexes one while the next is sealed.
     person_cols = [f.attname for f in Person._meta.concrete_fields]
     sealed = {f.attname: f for f in Person._meta.concrete_fields if isinstance(f, EncryptedTextField)}
+    id_context, phone_context = sealed["id_number"].context, sealed["phone"].context
     defaults = bulk.row_defaults(Person, stamp)
+    person_rows: list[dict[str, Any]] = []
     seal_seconds = 0.0
-    person_rows = []
-    for row in new_rows:
-        into = row.slot
-        assert into is not None
-        house = into.house
-        c = row.cleaned
-        t0 = time.perf_counter()
-        id_number, phone = c.get("id_number") or "", c.get("phone") or ""
-        identity = {
-            "id_number": sealer.encrypt(id_number, context=sealed["id_number"].context),
-            "id_hash": row.hashes[0] if row.hashes else "",
-            "id_masked": mask_id_number(id_number),
-            "phone": sealer.encrypt(phone, context=sealed["phone"].context),
-            "phone_hash": sealer.hash(phone, kind="phone"),
-            "phone_masked": mask_phone(phone),
-        }
-        seal_seconds += time.perf_counter() - t0
-        person_rows.append(
-            {
+
+    def people() -> Iterator[dict[str, Any]]:
+        nonlocal seal_seconds
+        for row in new_rows:
+            into = row.slot
+            assert into is not None
+            house = into.house
+            c = row.cleaned
+            t0 = time.perf_counter()
+            id_number, phone = c.get("id_number") or "", c.get("phone") or ""
+            identity = {
+                "id_number": sealer.encrypt(id_number, context=id_context),
+                "id_hash": row.hashes[0] if row.hashes else "",
+                "id_masked": mask_id_number(id_number),
+                "phone": sealer.encrypt(phone, context=phone_context),
+                "phone_hash": sealer.hash(phone, kind="phone"),
+                "phone_masked": mask_phone(phone),
+            }
+            seal_seconds += time.perf_counter() - t0
+            values = {
                 **defaults,
                 **c,
                 **identity,
@@ -357,15 +360,19 @@ def _write(
                 "lat": house["lat"],
                 "lng": house["lng"],
             }
-        )
-    bulk.insert_rows(Person, person_cols, (tuple(v[c] for c in person_cols) for v in person_rows))
+            person_rows.append(values)
+            yield values
+
+    bulk.insert_rows(Person, person_cols, map(itemgetter(*person_cols), people()))
     tail = _history(stamp, "+", actor_id)
     tracked = [c for c in _history_columns(Person) if c not in tail]
+    history_tail = tuple(tail.values())
     bulk.insert_rows(
         Person.history.model,
         [*tracked, *tail],
-        ((*(v[c] for c in tracked), *tail.values()) for v in person_rows),
+        (row + history_tail for row in map(itemgetter(*tracked), person_rows)),
     )
+    detail_of = functools.lru_cache(maxsize=None)(lambda code: json.dumps({"house": code}))
     event_cols = [
         "person_id",
         "action",
@@ -389,7 +396,7 @@ def _write(
                 at,
                 actor_id,
                 "",
-                json.dumps({"house": row.slot.house["code"] if row.slot else ""}),
+                detail_of(row.slot.house["code"] if row.slot else ""),
                 v["region_path"],
             )
             for row, v in zip(new_rows, person_rows, strict=True)
