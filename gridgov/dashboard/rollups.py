@@ -30,6 +30,7 @@ from django.db.models import F, IntegerField, Q, Value, When
 from django.db.models.signals import post_save
 from django.utils import timezone
 
+from gridgov.cases import fastsave
 from gridgov.cases.models import FINAL_STATES, Case, CaseEvent, Urgency
 from gridgov.regions.models import Region
 
@@ -127,17 +128,12 @@ def live_row(case: Case) -> LiveCase:
     )
 
 
-LIVE_FIELDS = [f.name for f in LiveCase._meta.concrete_fields if f.name != "case"]
-
-
 def sync_live(case: Case) -> None:
     """One statement: delete the row of a case that reached a final state, else upsert it."""
     if case.state in FINAL_STATES:
         LiveCase.objects.filter(case_id=case.pk).delete()
         return
-    LiveCase.objects.bulk_create(
-        [live_row(case)], update_conflicts=True, unique_fields=["case"], update_fields=LIVE_FIELDS
-    )
+    fastsave.upsert(live_row(case), conflict=["case"])
 
 
 def _case_of(event: CaseEvent) -> Case:

@@ -191,3 +191,35 @@ def test_a_tracking_code_collision_is_drawn_again(personas, monkeypatch):
     second = report(personas)
     assert second.tracking_code == "ZZZZZZZZZZ" and second.state == State.REPORTED
     assert Case.objects.count() == 2
+
+
+def test_fast_insert_writes_the_same_row_and_signals_as_save(personas):
+    from django.db.models.signals import post_save
+    from django.forms.models import model_to_dict
+
+    from gridgov.cases import fastsave
+
+    template = report(personas)
+    seen: list[tuple[bool, int]] = []
+
+    def receiver(sender, instance, created, **kwargs):
+        seen.append((created, instance.pk))
+
+    post_save.connect(receiver, sender=Case, dispatch_uid="test.fastsave")
+    try:
+        rows = []
+        for n, write in enumerate([lambda c: c.save(force_insert=True), fastsave.insert]):
+            case = Case.objects.get(pk=template.pk)
+            case.pk = None
+            case._state.adding = True
+            case.number, case.tracking_code = f"X-{n}", f"TRACK{n}"
+            write(case)
+            assert case.pk and not case._state.adding
+            rows.append(Case.objects.get(pk=case.pk))
+    finally:
+        post_save.disconnect(dispatch_uid="test.fastsave", sender=Case)
+    assert [created for created, _ in seen] == [True, True] and [pk for _, pk in seen] == [r.pk for r in rows]
+    skip = {"id", "number", "tracking_code", "created_at", "updated_at"}
+    a, b = ({k: v for k, v in model_to_dict(r).items() if k not in skip} for r in rows)
+    assert a == b
+    assert all(r.created_at and r.updated_at for r in rows)
