@@ -15,5 +15,6 @@ urlpatterns = [
     path("hotline/<slug:code>/import/", views.hotline_import, name="hotline_import"),
     # Machine endpoints (signed; no session, no CSRF).
     path("hotline/<slug:code>/orders", hotline_views.order_webhook, name="hotline_orders"),
+    path("hotline/<slug:code>/orders/batch", hotline_views.orders_batch_webhook, name="hotline_orders_batch"),
     path("sensors/<slug:code>/alerts", sensor_views.alert_webhook, name="sensor_alerts"),
 ]

@@ -47,6 +47,7 @@ PUBLIC: dict[str, str] = {
     "track/<str:code>/rate/": "citizen rating: the tracking code is the credential",
     "i18n/setlang/": "language switch",
     "integrations/hotline/<slug:code>/orders": "12345 webhook: HMAC-signed machine endpoint (tests/integrations)",
+    "integrations/hotline/<slug:code>/orders/batch": "12345 batch webhook: HMAC-signed (tests/integrations)",
     "integrations/sensors/<slug:code>/alerts": "sensor webhook: HMAC-signed machine endpoint (tests/integrations)",
     "api/v1/docs": "API documentation page (no data)",
     "api/v1/openapi.json": "API description (no data)",

@@ -251,6 +251,66 @@ def order_upsert(*, channel: HotlineChannel, order: OrderInput, now: dt.datetime
     return OrderResult("created", mapping, case)
 
 
+# --- batch delivery (machine feeds) ---------------------------------------------------------------------------
+
+MAX_BATCH_ORDERS = 500
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    index: int
+    order_no: str
+    result: str  # created | updated | unchanged | refused
+    case_number: str = ""
+    status: int = 200
+    error: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "order_no": self.order_no, "result": self.result}
+        if self.case_number:
+            out["case_number"] = self.case_number
+        if self.error is not None:
+            out["status"] = self.status
+            out["error"] = self.error
+        return out
+
+
+def orders_receive(*, channel: HotlineChannel, items: Any, now: dt.datetime | None = None) -> list[BatchItem]:
+    """Many orders in one delivery (a feed catching up, a platform pushing every few seconds).
+
+    Each order is handled exactly as a single delivery (`order_upsert`: its own transaction,
+    idempotent by order number) so one bad order never holds back the others; the answer says per
+    order what happened, and a feed re-sends only the refused ones. Configuration (categories,
+    centres, regions) is read once for the whole batch (cases.config). An order number twice in
+    one batch: the second is refused."""
+    from gridgov.cases import config
+
+    if not isinstance(items, list):
+        raise ValidationFailed("批量工单应为 JSON 数组", rule="hotline.batch.shape")
+    if not items:
+        raise ValidationFailed("批量工单为空", rule="hotline.batch.empty")
+    if len(items) > MAX_BATCH_ORDERS:
+        raise ValidationFailed(f"一次最多 {MAX_BATCH_ORDERS} 张工单", rule="hotline.batch.size")
+    out: list[BatchItem] = []
+    seen: dict[str, int] = {}
+    with config.use(config.snapshot()):
+        for index, data in enumerate(items):
+            order_no = str(data.get("order_no", ""))[:64] if isinstance(data, dict) else ""
+            try:
+                order = parse_order(data)
+                if order.order_no in seen:
+                    raise ValidationFailed(
+                        f"与第 {seen[order.order_no]} 张工单编号重复", field="order_no", rule="hotline.batch.duplicate"
+                    )
+                seen[order.order_no] = index
+                result = order_upsert(channel=channel, order=order, now=now)
+            except DomainError as exc:
+                out.append(BatchItem(index, order_no, "refused", status=exc.status, error=exc.as_dict()))
+                continue
+            out.append(BatchItem(index, order.order_no, result.result, case_number=result.case.number))
+    return out
+
+
 # --- xlsx batch import -------------------------------------------------------------------------------------
 
 
