@@ -68,4 +68,4 @@ def when_ready(server: object) -> None:
             conn.close()
             # A pool's threads do not survive fork: close it; each worker opens its own.
             if conn.alias in getattr(conn, "_connection_pools", {}):
-                conn.close_pool()
+                conn.close_pool()  # type: ignore[attr-defined]

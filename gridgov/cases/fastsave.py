@@ -60,7 +60,7 @@ def _upsert_sql(model: type[models.Model], vendor: str, conflict: tuple[str, ...
     meta = model._meta
     fields = tuple(meta.concrete_fields)
     qn = conn.ops.quote_name
-    keys = {meta.get_field(name).column for name in conflict}
+    keys = {f.column for f in fields if f.name in conflict}
     updates = ", ".join(f"{qn(f.column)} = excluded.{qn(f.column)}" for f in fields if f.column not in keys)
     sql = (
         f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
