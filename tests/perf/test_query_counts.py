@@ -115,3 +115,16 @@ def test_region_tree_reads_do_not_grow_with_regions(personas, client_for):
     assert grid.pk
     after = [queries(admin, u) for u in urls]
     assert after == before
+
+
+def test_queue_pages_count_every_tab_in_two_queries(personas, client_for):
+    """The HTML queue page runs the API list's queries plus two for the tab counts (the open
+    workload's conditional aggregates and "mine") and two for the filter pickers (categories,
+    departments), however many tabs the role has; a handler's scope adds its "reported any
+    case?" question once more."""
+    p = personas
+    cases_of_every_kind(p, 3)
+    for user, extra in ((p.district_operator, 4), (p.leader, 4), (p.grid_worker, 4), (p.handler, 5)):
+        c = client_for(user)
+        html, api = queries(c, "/cases/?queue=all"), queries(c, "/api/v1/cases?queue=all")
+        assert html - api == extra, (user.username, html, api)
