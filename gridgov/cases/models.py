@@ -270,6 +270,13 @@ class Case(models.Model):
             ),
             # "All cases", newest first: a big scope reads the first page straight off this index.
             models.Index(fields=["-reported_at", "-id"], name="case_reported_desc"),
+            # The open workload in queue order (deadline, id): a district's or a leader's overdue
+            # and supervision queues read their first page off it instead of sorting thousands.
+            models.Index(
+                fields=["deadline", "id"],
+                condition=~Q(state__in=["closed", "rejected", "merged"]),
+                name="case_open_deadline",
+            ),
         ]
         constraints: ClassVar = [
             models.CheckConstraint(condition=Q(state__in=State.values), name="case_state_valid"),
