@@ -18,7 +18,7 @@ from ninja.responses import Status
 from gridgov.accounts.models import User
 from gridgov.accounts.scope import Scope
 from gridgov.common.errors import NotFound, ValidationFailed
-from gridgov.common.pagination import paginate
+from gridgov.common.pagination import LIST_COUNT_LIMIT, paginate
 
 from . import codes, groups, permissions, selectors, services, spreadsheets
 from .models import GroupMembership, Household, Person, Visit
@@ -341,6 +341,7 @@ class PageOut(Schema):
 
 class PersonPageOut(PageOut):
     items: list[PersonOut]
+    total_capped: bool = Field(False, description="total 已达计数上限（实际更多），请用筛选缩小范围")
 
 
 class PeopleFilter(Schema):
@@ -388,8 +389,16 @@ def people_list(request: HttpRequest, filters: Query[PeopleFilter]) -> Any:
         group=filters.group,
         region_code=filters.region,
     ).defer("id_number", "phone")
-    page = paginate(qs, page=filters.page, page_size=filters.page_size)
-    return {"items": page.items, "page": page.page, "page_size": page.page_size, "total": page.total}
+    page = paginate(
+        qs, page=filters.page, page_size=filters.page_size, count_limit=LIST_COUNT_LIMIT, count_in_order=True
+    )
+    return {
+        "items": page.items,
+        "page": page.page,
+        "page_size": page.page_size,
+        "total": page.total,
+        "total_capped": page.total_capped,
+    }
 
 
 @router.post("/people", response={201: PersonOut}, summary="登记人员（入住某房屋，可加入已有的户）")

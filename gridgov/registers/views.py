@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from gridgov.accounts.models import Role, User
 from gridgov.accounts.scope import Scope
 from gridgov.common.errors import DomainError, NotFound, PermissionRefused
-from gridgov.common.pagination import paginate
+from gridgov.common.pagination import LIST_COUNT_LIMIT, paginate
 
 from . import codes, groups, permissions, selectors, services, spreadsheets, states
 from . import forms as f
@@ -131,7 +131,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         region_code=g.get("region", ""),
         key_focus=g.get("focus") == "1",
     ).defer("id_number", "phone")
-    page = paginate(qs, page=_page(request), page_size=50)
+    page = paginate(qs, page=_page(request), page_size=50, count_limit=LIST_COUNT_LIMIT, count_in_order=True)
     return render(
         request,
         "registers/people.html",
