@@ -121,6 +121,58 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
         return len(batch)
 
 
+def id_conditions(column: str, ids: Sequence[int]) -> Iterator[tuple[str, list[Any]]]:
+    """SQL conditions (with their parameters) that together select exactly `ids` in `column`:
+    one `= ANY(%s)` on PostgreSQL; on SQLite one `BETWEEN` when the ids are one run (as
+    `allocate_ids` gives them), else `IN (…)` lists."""
+    if not ids:
+        return
+    if is_postgres():
+        yield f"{column} = ANY(%s)", [list(ids)]
+        return
+    ordered = sorted(set(ids))
+    if ordered[-1] - ordered[0] + 1 == len(ordered):
+        yield f"{column} BETWEEN %s AND %s", [ordered[0], ordered[-1]]
+        return
+    for chunk in chunks(ordered):
+        yield f"{column} IN ({', '.join(['%s'] * len(chunk))})", list(chunk)
+
+
+def insert_select(
+    model: type[models.Model],
+    columns: Sequence[str],
+    select: str,
+    params: Sequence[Any],
+    *,
+    id_column: str,
+    ids: Sequence[int],
+) -> int:
+    """`INSERT INTO <model's table> (columns) <select>`: rows derived from rows this transaction
+    already wrote (history and timeline rows), made by the database instead of being sent back
+    and forth. `select` holds `{ids}` where the condition on `id_column` ∈ `ids` goes (see
+    `id_conditions`); `params` are its own parameters, before that condition's."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(fields[c].column) for c in columns)}) "
+    n = 0
+    with connection.cursor() as cursor:
+        for condition, extra in id_conditions(id_column, ids):
+            cursor.execute(head + select.replace("{ids}", condition), [*params, *extra])
+            n += cursor.rowcount
+    return n
+
+
+def param(value: Any) -> Any:
+    """A datetime/date parameter as the ORM would pass it to this database."""
+    if is_postgres() or value is None:
+        return value
+    if isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, dt.date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
+
+
 def row_defaults(model: type[models.Model], now: dt.datetime) -> dict[str, Any]:
     """Every concrete column's value when the ORM creates a row without it (`auto_now*` → now)."""
     out: dict[str, Any] = {}

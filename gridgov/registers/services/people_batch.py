@@ -21,8 +21,6 @@ caller's line numbers; field "" for a problem of the whole household).
 
 from __future__ import annotations
 
-import functools
-import json
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
@@ -30,7 +28,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 
@@ -307,16 +305,6 @@ def _write(
             }
         )
     headed = [s for s in all_slots if not s.new and s.head_row is not None]
-    history_cols = _history_columns(Household)
-    household_history = []
-    for values in household_rows:
-        household_history.append({**values, "head_id": None, **_history(stamp, "+", actor_id)})
-        household_history.append({**values, **_history(stamp, "~", actor_id)})
-    for slot in headed:
-        assert slot.stored is not None
-        household_history.append(
-            {**slot.stored, "head_id": slot.head_id, "updated_at": stamp, **_history(stamp, "~", actor_id)}
-        )
     bulk.insert_rows(Household, household_cols, (tuple(v[c] for c in household_cols) for v in household_rows))
 
     # People: sealed, hashed and masked as `seal()` does, then their history and timeline. The
@@ -325,7 +313,6 @@ def _write(
     sealed = {f.attname: f for f in Person._meta.concrete_fields if isinstance(f, EncryptedTextField)}
     id_context, phone_context = sealed["id_number"].context, sealed["phone"].context
     defaults = bulk.row_defaults(Person, stamp)
-    person_rows: list[dict[str, Any]] = []
     seal_seconds = 0.0
 
     def people() -> Iterator[dict[str, Any]]:
@@ -360,47 +347,26 @@ def _write(
                 "lat": house["lat"],
                 "lng": house["lng"],
             }
-            person_rows.append(values)
             yield values
 
     bulk.insert_rows(Person, person_cols, map(itemgetter(*person_cols), people()))
-    tail = _history(stamp, "+", actor_id)
-    tracked = [c for c in _history_columns(Person) if c not in tail]
-    history_tail = tuple(tail.values())
-    bulk.insert_rows(
-        Person.history.model,
-        [*tracked, *tail],
-        (row + history_tail for row in map(itemgetter(*tracked), person_rows)),
-    )
-    detail_of = functools.lru_cache(maxsize=None)(lambda code: json.dumps({"house": code}))
-    event_cols = [
-        "person_id",
-        "action",
-        "from_status",
-        "to_status",
-        "at",
-        "actor_id",
-        "reason",
-        "detail",
-        "region_path",
-    ]
-    bulk.insert_rows(
+    new_ids = [row.person_id for row in new_rows if row.person_id is not None]
+    _history_from_table(Person, "+", stamp, actor_id, new_ids)
+    # Timeline rows, from the person rows just written: `_event`'s register row with the house code.
+    quote = connection.ops.quote_name
+    person_table, house_table = quote(Person._meta.db_table), quote(House._meta.db_table)
+    if bulk.is_postgres():
+        detail = "jsonb_build_object('house', h.code)"
+    else:  # the text json.dumps({"house": code}) gives (codes are ASCII)
+        detail = """'{"house": ' || json_quote(h.code) || '}'"""
+    bulk.insert_select(
         PersonEvent,
-        event_cols,
-        (
-            (
-                v["id"],
-                PersonEvent.Action.REGISTER,
-                "",
-                PersonStatus.ACTIVE,
-                at,
-                actor_id,
-                "",
-                detail_of(row.slot.house["code"] if row.slot else ""),
-                v["region_path"],
-            )
-            for row, v in zip(new_rows, person_rows, strict=True)
-        ),
+        ["person_id", "action", "from_status", "to_status", "at", "actor_id", "reason", "detail", "region_path"],
+        f"SELECT p.id, %s, '', %s, %s, %s, '', {detail}, p.region_path FROM {person_table} p "
+        f"JOIN {house_table} h ON h.id = p.house_id WHERE {{ids}}",
+        [PersonEvent.Action.REGISTER, PersonStatus.ACTIVE, bulk.param(at), actor_id],
+        id_column="p.id",
+        ids=new_ids,
     )
 
     # Existing households given a head by this file (person_register's `_set_head`).
@@ -408,11 +374,11 @@ def _write(
         Household.objects.filter(pk__in=[s.id for s in headed]).update(
             head_id=Case(*[When(pk=s.id, then=Value(s.head_id)) for s in headed]), updated_at=stamp
         )
-    bulk.insert_rows(
-        Household.history.model,
-        history_cols,
-        (tuple(v[c] for c in history_cols) for v in household_history),
-    )
+    # Household history: each new one created without a head ("+"), then given it ("~"), as
+    # `household_register` saves it twice; existing ones that got a head here, "~".
+    new_household_ids = [s.id for s in new_slots if s.id is not None]
+    _history_from_table(Household, "+", stamp, actor_id, new_household_ids, blank=("head_id",))
+    _history_from_table(Household, "~", stamp, actor_id, new_household_ids + [s.id for s in headed if s.id])
 
     # Moved-out records coming back (rare): the services' own move-in, one by one.
     returning = [row for row in items if row.moved_out_id is not None]
@@ -434,9 +400,25 @@ def _write(
     timings["write"] = timings.get("write", 0.0) + time.perf_counter() - started - seal_seconds
 
 
-def _history_columns(model: type[Any]) -> list[str]:
-    """The columns of `model`'s history table that this module writes (all but its own id)."""
-    return [f.attname for f in model.history.model._meta.concrete_fields if f.attname != "history_id"]
+def _history_from_table(
+    model: type[Any], kind: str, stamp: Any, actor_id: int | None, ids: list[int], blank: tuple[str, ...] = ()
+) -> None:
+    """simple_history's row for each of `ids` as it now is in `model`'s table (`blank` columns
+    NULL): what `save()` would have written for it, made by one INSERT … SELECT."""
+    history = model.history.model
+    tail = _history(stamp, kind, actor_id)
+    tracked = [f for f in history._meta.concrete_fields if f.attname not in tail and f.attname != "history_id"]
+    quote = connection.ops.quote_name
+    source = {f.attname: f.column for f in model._meta.concrete_fields}
+    select = ", ".join("NULL" if f.attname in blank else f"t.{quote(source[f.attname])}" for f in tracked)
+    bulk.insert_select(
+        history,
+        [*(f.attname for f in tracked), *tail],
+        f"SELECT {select}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} t WHERE {{ids}}",
+        [bulk.param(tail["history_date"]), None, kind, actor_id],
+        id_column="t.id",
+        ids=ids,
+    )
 
 
 def _history(stamp: Any, kind: str, actor_id: int | None) -> dict[str, Any]:
