@@ -35,6 +35,7 @@ from django.utils import timezone
 from gridgov.common import clock
 from gridgov.common.errors import Conflict, ValidationFailed
 from gridgov.common.masking import mask_id_number, mask_phone
+from gridgov.regions.models import Region
 
 from .. import bulk, codes, permissions
 from ..codes import PersonStatus
@@ -129,17 +130,19 @@ def people_import(
     try:
         with transaction.atomic():
             _write(actor, items, slots, sealer, timings)
-    except IntegrityError as exc:  # someone registered one of these numbers since the check
-        raise Conflict(
-            "导入期间有相同证件号码被登记，请重新导入", rule="registers.person_once", field="id_number"
-        ) from exc
+    except IntegrityError as exc:  # someone else wrote the same number or household since the checks
+        if "id_hash" in str(exc) or "person_id_number_once" in str(exc):
+            raise Conflict(
+                "导入期间有相同证件号码被登记，请重新导入", rule="registers.person_once", field="id_number"
+            ) from exc
+        raise Conflict("导入期间有人同时登记了相同的户，请重新导入", rule="registers.household_once") from exc
     timings["seal"] = timings.get("seal", 0.0) + seal_seconds
     return len(items)
 
 
 def _houses(scope: Any, codes_: set[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    for qs in bulk.where_in(scope.filter(House.objects.all()), "code", codes_):
+    for qs in bulk.where_in(scope.filter(House.objects.order_by()), "code", codes_):
         for values in qs.values(*_HOUSE_COLUMNS):
             out[values["code"]] = values
     return out
@@ -167,12 +170,16 @@ def _check_duplicates(items: list[_Row], problems: _Problems) -> None:
         else:
             first[number] = row.line
     found: dict[str, Person] = {}
-    people = Person.objects.select_related("region").only("id", "id_hash", "status", "region__name")
+    people = Person.objects.order_by().only("id", "id_hash", "status", "region_id")
     for qs in bulk.where_in(people, "id_hash", (h for row in items for h in row.hashes)):
         for person in qs:
             found[person.id_hash] = person
     if not found:
         return
+    # Region names only for the (few) numbers already registered; no join for the rest.
+    regions = Region.objects.in_bulk({p.region_id for p in found.values()})
+    for person in found.values():
+        person.region = regions[person.region_id]
     for row in items:
         existing = next((found[h] for h in row.hashes if h in found), None)
         if existing is None:
