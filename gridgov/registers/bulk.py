@@ -26,6 +26,7 @@ from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 T = TypeVar("T")
+_SEPARATOR = "\x1f"  # ASCII unit separator: never part of a code or a hash
 M = TypeVar("M", bound=models.Model)
 
 
@@ -52,7 +53,16 @@ def where_in(qs: QuerySet[M], field: str, values: Iterable[Any]) -> Iterator[Que
         target = qs.model._meta.get_field(field)
         assert isinstance(target, models.Field)
         column = f"{quote(qs.model._meta.db_table)}.{quote(str(target.column))}"
-        hit = RawSQL(f"{column} = ANY(%s)", (wanted,), output_field=models.BooleanField())
+        if all(isinstance(v, str) and _SEPARATOR not in v for v in wanted):
+            # One text parameter split by the server: far cheaper to send and parse than an
+            # array literal of thousands of quoted elements.
+            hit = RawSQL(
+                f"{column} = ANY(string_to_array(%s, %s))",
+                (_SEPARATOR.join(wanted), _SEPARATOR),
+                output_field=models.BooleanField(),
+            )
+        else:
+            hit = RawSQL(f"{column} = ANY(%s)", (wanted,), output_field=models.BooleanField())
         yield qs.alias(_wanted=hit).filter(_wanted=True)
         return
     for chunk in chunks(wanted):
