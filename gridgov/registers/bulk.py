@@ -132,17 +132,18 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
 
 
 def id_conditions(column: str, ids: Sequence[int]) -> Iterator[tuple[str, list[Any]]]:
-    """SQL conditions (with their parameters) that together select exactly `ids` in `column`:
-    one `= ANY(%s)` on PostgreSQL; on SQLite one `BETWEEN` when the ids are one run (as
-    `allocate_ids` gives them), else `IN (…)` lists."""
+    """SQL conditions (with their parameters) that together select exactly `ids` in `column`.
+    Ids `allocate_ids` handed out in one run are a `BETWEEN` (the sequence gave every id of the
+    run to this transaction, so no other row has one); otherwise one `= ANY(…)` on PostgreSQL,
+    `IN (…)` lists on SQLite."""
     if not ids:
-        return
-    if is_postgres():
-        yield f"{column} = ANY(%s)", [list(ids)]
         return
     ordered = sorted(set(ids))
     if ordered[-1] - ordered[0] + 1 == len(ordered):
         yield f"{column} BETWEEN %s AND %s", [ordered[0], ordered[-1]]
+        return
+    if is_postgres():
+        yield f"{column} = ANY(string_to_array(%s, ',')::bigint[])", [",".join(map(str, ordered))]
         return
     for chunk in chunks(ordered):
         yield f"{column} IN ({', '.join(['%s'] * len(chunk))})", list(chunk)
