@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .dates import EARLIEST, LATEST, in_range
+
 
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=_("操作人"), max_length=150, required=False)
@@ -16,6 +18,11 @@ class AuditFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        for name, day in (("date_from", start), ("date_to", end)):
+            if not in_range(day):
+                self.add_error(name, _("日期应在 %(a)s 至 %(b)s 之间") % {"a": EARLIEST, "b": LATEST})
+                data[name] = None
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", _("结束日期不能早于开始日期"))

@@ -16,6 +16,7 @@ from ninja.responses import Status
 from gridgov.accounts.models import Department, User
 from gridgov.accounts.scope import Scope
 from gridgov.common import clock
+from gridgov.common.dates import check_day
 from gridgov.common.errors import ValidationFailed
 from gridgov.common.pagination import paginate
 from gridgov.regions.models import Region
@@ -509,6 +510,8 @@ def counts(
 ) -> list[Any]:
     if by not in ("day", "month"):
         raise ValidationFailed("by 只能是 day 或 month", field="by")
+    check_day(start, field="start", label="开始日期")
+    check_day(end, field="end", label="结束日期")
     if end < start or (end - start).days > 400:
         raise ValidationFailed("统计区间应在 400 天以内且结束不早于开始", field="end")
     return selectors.worker_counts(scope=_scope(request), start=start, end=end, by=by, user_id=user_id)  # type: ignore[return-value]

@@ -15,6 +15,7 @@ from gridgov.accounts.models import User
 from gridgov.accounts.scope import Scope
 from gridgov.cases import selectors as case_selectors
 from gridgov.common import clock
+from gridgov.common.dates import check_day
 from gridgov.common.errors import NotFound, ValidationFailed
 from gridgov.common.masking import mask_name
 from gridgov.common.pagination import paginate
@@ -331,6 +332,8 @@ def rates(
 ) -> dict[str, Any]:
     if by not in ("level", "kind", "mediator"):
         raise ValidationFailed("by 只能是 level、kind 或 mediator", field="by")
+    check_day(start, field="start", label="开始日期")
+    check_day(end, field="end", label="结束日期")
 
     def out(r: selectors.Rate) -> dict[str, Any]:
         return {**{k: getattr(r, k) for k in RateOut.model_fields}}

@@ -19,6 +19,7 @@ from gridgov.accounts.models import Role, User
 from gridgov.accounts.scope import Scope
 from gridgov.cases import selectors as case_selectors
 from gridgov.common import clock
+from gridgov.common.dates import check_day
 from gridgov.common.errors import DomainError, NotFound, PermissionRefused, ValidationFailed
 from gridgov.common.masking import mask_name
 from gridgov.common.pagination import page_number, paginate
@@ -56,9 +57,10 @@ def _date(raw: str | None, field: str, label: str) -> dt.date | None:
     if not raw:
         return None
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed(f"{label}格式应为 年-月-日", field=field) from None
+    return check_day(day, field=field, label=label)
 
 
 def _parties(request: HttpRequest) -> list[PartyIn]:
