@@ -168,7 +168,7 @@ def _load_catalogue() -> Catalogue:
 
 @dataclass
 class _Cache:
-    token: str | None = None
+    token: Any = None
     value: Any = None
 
 
@@ -253,15 +253,16 @@ class Snapshot:
                 out[code] = Region.from_db("default", REGION_FIELDS, values)
         return out
 
-    def cached(self, name: str, load: Any) -> Any:
-        """A value derived from the tables behind token `name`, loaded by `load()` when it moved."""
-        token = self.tokens.get(name)
-        entry = _named.get(name)
-        if token is not None and entry is not None and entry.token == token:
+    def cached(self, name: str, load: Any, *, slot: str | None = None, also: tuple[str, ...] = ()) -> Any:
+        """A value derived from the tables behind token `name` (and `also`), kept in `slot`
+        (default: `name`) and loaded again by `load()` when one of those tokens moved."""
+        key = self.key(name, *also)
+        entry = _named.get(slot or name)
+        if key is not None and entry is not None and entry.token == key:
             return entry.value
         value = load()
-        if token is not None:
-            _named[name] = _Cache(token=token, value=value)
+        if key is not None:
+            _named[slot or name] = _Cache(token=key, value=value)
         return value
 
 

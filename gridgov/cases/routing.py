@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Max, Q
+from django.db.models import Max
 
 from gridgov.accounts.models import Department
 
@@ -35,17 +35,29 @@ def _codes(path: str) -> list[str]:
     return [c for c in path.strip("/").split("/") if c]
 
 
-def route_for(*, category: CaseCategory, region_path: str) -> RouteSuggestion | None:
-    """The most specific active rule for the category and place whose department serves the place."""
-    codes = _codes(region_path)
-    cat_ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
-    rules = (
+def _active_rules() -> list[RoutingRule]:
+    return list(
         RoutingRule.objects.filter(is_active=True, department__is_active=True)
-        .filter(Q(category_id__in=cat_ids) | Q(category__isnull=True))
-        .filter(Q(region__isnull=True) | Q(region__code__in=codes))
         .select_related("department__region", "region", "category")
         .prefetch_related("assist_departments__region")
+        .order_by("pk")
     )
+
+
+def route_for(*, category: CaseCategory, region_path: str) -> RouteSuggestion | None:
+    """The most specific active rule for the category and place whose department serves the place.
+    The active rules (with departments, regions and co-handlers) are cached per process while the
+    configuration and region version tokens stand (config.py)."""
+    from .config import snapshot
+
+    codes = set(_codes(region_path))
+    cat_ids = {category.pk, category.parent_id} - {None}
+    every: list[RoutingRule] = snapshot().cached("cases", _active_rules, slot="routing", also=("regions",))
+    rules = [
+        r
+        for r in every
+        if (r.category_id is None or r.category_id in cat_ids) and (r.region is None or r.region.code in codes)
+    ]
 
     def rank(rule: RoutingRule) -> tuple[int, int, int]:
         cat_rank = 0 if rule.category_id is None else (2 if rule.category_id == category.pk else 1)

@@ -190,16 +190,24 @@ BUILTIN_LIMITS: dict[str, Limits] = {
 }
 
 
-def limits_for(category_id: int, parent_id: int | None, urgency: str) -> Limits:
-    candidates = [category_id] + ([parent_id] if parent_id else [])
-    rows = {
-        p.category_id: p
-        for p in SlaPolicy.objects.filter(Q(category_id__in=candidates) | Q(category__isnull=True), urgency=urgency)
+def _policies() -> dict[tuple[int | None, str], Limits]:
+    return {
+        (p.category_id, p.urgency): Limits(p.sign_limit, p.sign_unit, p.handle_limit, p.handle_unit)
+        for p in SlaPolicy.objects.all()
     }
+
+
+def limits_for(category_id: int, parent_id: int | None, urgency: str) -> Limits:
+    """The sub-category's limits, else its main category's, else the default row's, else the
+    built-in ones. The policy table is cached per process while its version token stands."""
+    from .config import snapshot
+
+    policies: dict[tuple[int | None, str], Limits] = snapshot().cached("cases", _policies, slot="sla")
+    candidates = [category_id] + ([parent_id] if parent_id else [])
     for key in [*candidates, None]:
-        policy = rows.get(key)
-        if policy is not None:
-            return Limits(policy.sign_limit, policy.sign_unit, policy.handle_limit, policy.handle_unit)
+        found = policies.get((key, urgency))
+        if found is not None:
+            return found
     return BUILTIN_LIMITS.get(urgency, BUILTIN_LIMITS[Urgency.NORMAL])
 
 

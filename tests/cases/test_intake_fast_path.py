@@ -223,3 +223,21 @@ def test_fast_insert_writes_the_same_row_and_signals_as_save(personas):
     a, b = ({k: v for k, v in model_to_dict(r).items() if k not in skip} for r in rows)
     assert a == b
     assert all(r.created_at and r.updated_at for r in rows)
+
+
+def test_routing_rules_and_sla_policies_are_cached_until_edited(personas):
+    from gridgov.cases import routing, sla
+    from gridgov.cases.models import RoutingRule, SlaPolicy
+    from tests.cases.factories import category
+
+    cat = category("0502")
+    rule = RoutingRule.objects.create(category=cat, department=personas.department, auto_dispatch=True)
+    path = report(personas).region_path
+    assert routing.route_for(category=cat, region_path=path).rule_id == rule.pk
+    RoutingRule.objects.filter(pk=rule.pk).update(is_active=False)
+    assert routing.route_for(category=cat, region_path=path) is None
+    case = services.case_accept(actor=personas.village_operator, case=report(personas))
+    assert case.state == State.ACCEPTED  # no auto-dispatch by the switched-off rule
+    before = sla.limits_for(cat.pk, cat.parent_id, "normal")
+    SlaPolicy.objects.filter(category=cat.parent, urgency="normal").update(handle_limit=before.handle_value + 7)
+    assert sla.limits_for(cat.pk, cat.parent_id, "normal").handle_value == before.handle_value + 7
