@@ -356,7 +356,7 @@ def _leaf_category(category: CaseCategory | int | None) -> CaseCategory:
 LOCATION_OUTSIDE = "该位置不在本平台辖区的任何网格内"
 
 
-def _locate(lat: float, lng: float) -> Region | None:
+def locate_point(lat: float, lng: float) -> Region | None:
     """Point → micro-grid (or childless grid) as `regions.selectors.region_locate` answers it, with
     the index's version and the region row from the configuration snapshot (no query of its own)."""
     snap = config.snapshot()
@@ -489,7 +489,7 @@ def _case_report(
         if lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180):
             errors["location"] = ["经纬度不完整或超出范围"]
         else:
-            place = _locate(lat, lng)
+            place = locate_point(lat, lng)
             if place is None:
                 errors["location"] = [LOCATION_OUTSIDE]
     elif region is not None:

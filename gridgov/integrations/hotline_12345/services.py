@@ -18,13 +18,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from gridgov.cases import config
 from gridgov.cases import services as case_services
 from gridgov.cases.models import Case, CaseCategory, Source, Urgency
 from gridgov.cases.routing import suggest_category
 from gridgov.common import clock
-from gridgov.common.errors import DomainError, NotFound, PermissionRefused, ValidationFailed
+from gridgov.common.errors import DomainError, PermissionRefused, ValidationFailed
 from gridgov.regions.models import Level, Region
-from gridgov.regions.selectors import region_locate
 
 from ..models import ExternalOrder, ExternalSystem, HotlineChannel
 from ..notes import integration_note
@@ -153,10 +153,12 @@ def parse_order(data: Any) -> OrderInput:
 
 def _category(order: OrderInput) -> CaseCategory:
     if order.category_code:
-        cat = CaseCategory.objects.filter(code=order.category_code, is_active=True).first()
-        if cat is None or cat.children.exists():
+        # The category table from the process cache (cases.config), as intake reads it.
+        snap = config.snapshot()
+        cat = snap.category_by_code(order.category_code)
+        if cat is None or not cat.is_active or not snap.is_leaf(cat.pk):
             raise ValidationFailed(f"事件类别编码 {order.category_code} 不存在或不是小类", field="category_code")
-        return cat
+        return cat  # type: ignore[no-any-return]
     # The hotline's own classification differs from ours: classify its label and the content.
     suggestions = suggest_category(f"{order.category} {order.title} {order.content}", k=1)
     if suggestions and not suggestions[0].category.children.exists():
@@ -166,10 +168,10 @@ def _category(order: OrderInput) -> CaseCategory:
 
 def _place(order: OrderInput, channel: HotlineChannel) -> Region:
     if order.lat is not None and order.lng is not None:
-        try:
-            place = region_locate(lat=order.lat, lng=order.lng).microgrid
-        except NotFound as exc:
-            raise ValidationFailed(exc.message, field="location") from None
+        located = case_services.locate_point(order.lat, order.lng)
+        if located is None:
+            raise ValidationFailed(case_services.LOCATION_OUTSIDE, field="location")
+        place = located
     else:
         found = Region.objects.filter(code=order.grid_code, level__in=[Level.GRID, Level.MICROGRID]).first()
         if found is None:
