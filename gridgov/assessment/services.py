@@ -25,12 +25,12 @@ from django.db import transaction
 
 from gridgov.accounts.models import Role, User
 from gridgov.accounts.scope import Scope
-from gridgov.common import clock
+from gridgov.common import bulk, clock
 from gridgov.common.audit import audit_record
 from gridgov.common.errors import Conflict, PermissionRefused, ValidationFailed
 from gridgov.regions.models import Level, Region
 
-from . import bulk, defaults, indicators
+from . import defaults, indicators
 from .models import (
     Assessment,
     Direction,

@@ -32,12 +32,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 
-from gridgov.common import clock
+from gridgov.common import bulk, clock
 from gridgov.common.errors import Conflict, ValidationFailed
 from gridgov.common.masking import mask_id_number, mask_phone
 from gridgov.regions.models import Region
 
-from .. import bulk, codes, permissions
+from .. import codes, permissions
 from ..codes import PersonStatus
 from ..crypto import BatchSealer, EncryptedTextField
 from ..models import House, Household, HouseholdKind, Person, PersonEvent

@@ -1,8 +1,10 @@
-"""Set-based writes for the registers' batch paths (the people import).
+"""Set-based reads and writes for batch paths: the registers' people import and the assessment
+snapshot.
 
 Rows are handed over in their stored form (sealed tokens, JSON text, aware datetimes) for an
 explicit list of columns; they bypass `save()`, signals and field preparation, so the caller
-writes the history and timeline rows the ORM path would have written, itself.
+writes whatever history and timeline rows the ORM path would have written, itself. Everything
+runs inside the caller's transaction: a batch is written whole or not at all.
 
 * PostgreSQL: `COPY … FROM STDIN` (psycopg 3 `cursor.copy`); ids come from the table's own
   sequence (`nextval` over `generate_series`, one query), so rows that point at each other
@@ -12,7 +14,8 @@ writes the history and timeline rows the ORM path would have written, itself.
   take them meanwhile).
 
 Both give the same rows; `tests/registers/test_import_batch.py` compares them with the
-one-row-at-a-time services on both databases.
+one-row-at-a-time services on both databases, `tests/assessment/test_snapshot.py` pins a
+computed month.
 """
 
 from __future__ import annotations
@@ -195,3 +198,11 @@ def row_defaults(model: type[models.Model], now: dt.datetime) -> dict[str, Any]:
         else:
             out[field.attname] = None
     return out
+
+
+def delete_rows(model: type[models.Model], where: str, params: Sequence[Any]) -> int:
+    """DELETE FROM model's table WHERE `where` (SQL): one statement, no rows collected first."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
+        return int(cursor.rowcount)
