@@ -32,7 +32,6 @@ from .models import (
     Case,
     CaseAssignment,
     CaseCategory,
-    CaseCounter,
     CaseEvent,
     LimitUnit,
     Notification,
@@ -41,6 +40,7 @@ from .models import (
     State,
     Urgency,
 )
+from .numbering import next_case_number
 from .services import TRACKING_ALPHABET
 
 TARGET = 3000
@@ -194,7 +194,6 @@ def _generate(district: Region, n: int, rng: random.Random) -> int:
     weights = [CATEGORY_WEIGHTS[m] for m in mains]
     limits_cache: dict[tuple[int, str], sla.Limits] = {}
     route_cache: dict[tuple[int, str], Any] = {}
-    counters: dict[str, int] = dict(CaseCounter.objects.values_list("key", "value"))
     step_hours = int(conf("CASE_DISPATCH_LIMIT_HOURS"))
 
     # Most cases in the recent weeks, a steady flow before.
@@ -213,13 +212,13 @@ def _generate(district: Region, n: int, rng: random.Random) -> int:
         center = centers[center_code]
         grid_path = "/" + "/".join(codes[:4]) + "/"
         worker = grid_workers.get(grid_path)
-        key = f"{codes[0]}-{timezone.localtime(reported):%Y%m%d}"
-        counters[key] = counters.get(key, 0) + 1
         lat = (leaf.centroid_lat or 0) + rng.uniform(-0.0004, 0.0004)
         lng = (leaf.centroid_lng or 0) + rng.uniform(-0.0004, 0.0004)
         community = names.get(codes[2], "") if len(codes) > 2 else ""
         case = Case(
-            number=f"{key}-{counters[key]:06d}",
+            # The same numbering as a live report (a PostgreSQL sequence per district, the counter
+            # on SQLite), so demo cases never take a number a service already gave or will give.
+            number=next_case_number(district_code=codes[0], day=timezone.localtime(reported).date()),
             tracking_code="".join(rng.choice(TRACKING_ALPHABET) for _ in range(10)),
             source=source,
             category=cat,
@@ -276,8 +275,6 @@ def _generate(district: Region, n: int, rng: random.Random) -> int:
             a.case_id = s.case.pk
     CaseEvent.objects.bulk_create([e for s in sims for e in s.events], batch_size=2000)
     CaseAssignment.objects.bulk_create([a for s in sims for a in s.assignments], batch_size=2000)
-    for key, value in counters.items():
-        CaseCounter.objects.update_or_create(key=key, defaults={"value": value})
     _inbox(sims, handlers, operators, now)
     return len(cases)
 
