@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
@@ -634,7 +634,7 @@ def inspection_record(request: HttpRequest, inspection_id: int, payload: RecordI
 
 
 class HazardQuery(Schema):
-    campaign: int | None = None
+    campaign: int | None = Field(None, ge=1, le=2**63 - 1)  # a database id: beyond it is a 422, not a 500
     state: str = ""
     overdue: bool = False
     listed: bool = False

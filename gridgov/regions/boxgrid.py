@@ -77,9 +77,14 @@ class BoxGrid:
         out = np.full(len(xs), -1, dtype=np.int64)
         if self.nx == 0 or len(xs) == 0:
             return out
-        ok = np.isfinite(xs) & np.isfinite(ys)
-        ix, iy = self._cell_xy(np.where(ok, xs, self.origin[0]), np.where(ok, ys, self.origin[1]))
-        ok &= (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)
+        # Cell coordinates as floats first: a huge or infinite coordinate is outside, never cast.
+        with np.errstate(invalid="ignore", over="ignore"):
+            fx = (xs - self.origin[0]) / self.cell
+            fy = (ys - self.origin[1]) / self.cell
+        ok = np.isfinite(fx) & np.isfinite(fy) & (fx >= 0) & (fx < self.nx) & (fy >= 0) & (fy < self.ny)
+        ix = np.floor(np.where(ok, fx, 0)).astype(np.int64)
+        iy = np.floor(np.where(ok, fy, 0)).astype(np.int64)
+        ok &= (ix < self.nx) & (iy < self.ny)
         cell = np.where(ok, iy * self.nx + ix, 0)
         start = self.offsets[cell]
         counts = np.where(ok, self.offsets[cell + 1] - start, 0)
@@ -96,11 +101,15 @@ class BoxGrid:
         return out
 
     def locate(self, x: float, y: float) -> int:
-        if self.nx == 0 or not (math.isfinite(x) and math.isfinite(y)):
+        if self.nx == 0:
             return -1
-        ix = math.floor((x - self.origin[0]) / self.cell)
-        iy = math.floor((y - self.origin[1]) / self.cell)
-        if not (0 <= ix < self.nx and 0 <= iy < self.ny):
+        fx = (x - self.origin[0]) / self.cell
+        fy = (y - self.origin[1]) / self.cell
+        # NaN, infinities and coordinates far outside fail here, before any integer conversion.
+        if not (0 <= fx < self.nx and 0 <= fy < self.ny):
+            return -1
+        ix, iy = math.floor(fx), math.floor(fy)
+        if not (ix < self.nx and iy < self.ny):
             return -1
         cell = iy * self.nx + ix
         for j in self.entries[self.offsets[cell] : self.offsets[cell + 1]].tolist():

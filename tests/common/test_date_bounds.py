@@ -26,3 +26,9 @@ def test_audit_search_marks_a_year_9999_date_as_a_field_error(personas, client_f
     response = client_for(personas.admin).get("/audit/", {"date_to": "9999-12-31"})
     assert response.status_code == 400
     assert "日期应在 1900-01-01 至 2999-12-31 之间" in response.content.decode()
+
+
+def test_hazard_list_refuses_a_campaign_id_beyond_any_database_id(personas, client_for):
+    response = client_for(personas.grid_leader).get("/api/v1/fieldwork/hazards", {"campaign": 2**70})
+    assert response.status_code == 422
+    assert "campaign" in response.json()["errors"]

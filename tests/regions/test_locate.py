@@ -129,3 +129,10 @@ def test_bulk_lookup_matches_a_naive_scan_over_leaves_of_mixed_sizes():
         assert index == naive
         single = locator.locate(float(lat), float(lng))
         assert (single.id if single else -1) == naive
+
+
+@pytest.mark.parametrize(("lat", "lng"), [(1e308, 1e308), (-1e308, 120.1), (float("inf"), 120.1), (30.1, float("nan"))])
+def test_absurd_coordinates_are_outside_every_leaf(tree, lat, lng):
+    locator = spatial.get_locator()
+    assert locator.locate(lat, lng) is None
+    assert locator.locate_many(np.array([lat]), np.array([lng])).tolist() == [-1]
