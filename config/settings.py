@@ -118,6 +118,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # JIT compilation pays off for long analytical queries, not for gridgov's short OLTP ones,
     # where it adds ~70 ms to any query the planner costs as big (a count over a district).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = os.environ.get("GRIDGOV_PG_OPTIONS", "-c jit=off")
+    # Statements that gridgov.cases.fastsave sends with server-side binding (the intake path) are
+    # prepared on a connection once they ran this many times; Django's own queries bind on the
+    # client and are never prepared. 0 turns preparing off (e.g. behind a pgbouncer older than
+    # 1.21 in transaction mode, which cannot keep prepared statements).
+    _prepare = env_int("GRIDGOV_PG_PREPARE_THRESHOLD", 2)
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = _prepare if _prepare > 0 else None
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and env_bool("GRIDGOV_DB_POOL", False):
     # psycopg 3's connection pool (psycopg-pool), one per process: each gunicorn worker keeps
     # min_size connections open and lends them to its threads, so a request never pays for a

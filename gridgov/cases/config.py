@@ -26,8 +26,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
-
 # token name → [(table, columns whose UPDATE counts — None for any, ("-x",) for all but x)]
 WATCHED: dict[str, list[tuple[str, tuple[str, ...] | None]]] = {
     "cases": [
@@ -126,10 +124,10 @@ def install_triggers(using: str = "default") -> int:
 
 
 def versions() -> dict[str, str]:
-    """Every version token, in one query."""
-    with connection.cursor() as cursor:
-        cursor.execute(VERSIONS_SQL)
-        return {str(name): str(token) for name, token in cursor.fetchall()}
+    """Every version token, in one query (prepared on PostgreSQL: it opens every action)."""
+    from . import fastsave
+
+    return {str(name): str(token) for name, token in fastsave.fetchall(VERSIONS_SQL)}
 
 
 # --- the cached pieces ---------------------------------------------------------------------------

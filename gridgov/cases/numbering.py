@@ -22,6 +22,8 @@ import datetime as dt
 
 from django.db import DatabaseError, connection, transaction
 
+from . import fastsave
+
 SEQUENCE_START = 1_000_000  # above any day's count, so a base is never negative
 BASE_SUFFIX = "@seq"
 
@@ -58,11 +60,10 @@ def _pg_next(district_code: str, key: str) -> int:
     base_key = key + BASE_SUFFIX
     # The text→regclass cast runs per row: with no base row the sequence is not even looked up.
     sql = "SELECT nextval(%s::text::regclass) - value FROM cases_casecounter WHERE key = %s"
+    row = fastsave.execute(sql, [seq, base_key])  # prepared on PostgreSQL: every report runs it
+    if row is not None:
+        return int(row[0])
     with connection.cursor() as cursor:
-        cursor.execute(sql, [seq, base_key])
-        row = cursor.fetchone()
-        if row is not None:
-            return int(row[0])
         _pg_start_day(cursor, seq, key, base_key)
         cursor.execute(sql, [seq, base_key])
         row = cursor.fetchone()

@@ -105,27 +105,31 @@ def bump(path: str, day: dt.date, counts: dict[str, int]) -> None:
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES {placeholders} "
         f"ON CONFLICT (region_path, day) DO UPDATE SET {increments}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    fastsave.execute(sql, params)  # a prepared statement on PostgreSQL (one per shape)
+
+
+def live_values(case: Case) -> dict[str, Any]:
+    """The `LiveCase` row of an open case, by attribute name."""
+    return {
+        "case_id": case.pk,
+        "number": case.number,
+        "region_path": case.region_path,
+        "category": case.category.name if case.category_id else "",
+        "state": case.state,
+        "urgency": case.urgency,
+        "source": case.source,
+        "summary": (case.description or "")[:80],
+        "lat": case.lat,
+        "lng": case.lng,
+        "reported_at": case.reported_at,
+        "deadline": case.deadline,
+        "warn_at": case.warn_at,
+        "supervised": case.supervised,
+    }
 
 
 def live_row(case: Case) -> LiveCase:
-    return LiveCase(
-        case_id=case.pk,
-        number=case.number,
-        region_path=case.region_path,
-        category=case.category.name if case.category_id else "",
-        state=case.state,
-        urgency=case.urgency,
-        source=case.source,
-        summary=(case.description or "")[:80],
-        lat=case.lat,
-        lng=case.lng,
-        reported_at=case.reported_at,
-        deadline=case.deadline,
-        warn_at=case.warn_at,
-        supervised=case.supervised,
-    )
+    return LiveCase(**live_values(case))
 
 
 def sync_live(case: Case) -> None:
@@ -133,7 +137,7 @@ def sync_live(case: Case) -> None:
     if case.state in FINAL_STATES:
         LiveCase.objects.filter(case_id=case.pk).delete()
         return
-    fastsave.upsert(live_row(case), conflict=["case"])
+    fastsave.upsert_values(LiveCase, live_values(case), conflict=["case"])
 
 
 def _case_of(event: CaseEvent) -> Case:
