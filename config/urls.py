@@ -6,6 +6,8 @@ from django.views.static import serve
 from config.api import api
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # First: the API (intake, 12345 feeds) is the busiest path, and resolving walks this list.
+    path("api/v1/", api.urls),
     path("", include("gridgov.common.urls")),
     path("accounts/", include("gridgov.accounts.urls")),
     path("regions/", include("gridgov.regions.urls")),
@@ -18,7 +20,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("open311/v2/", include("gridgov.integrations.open311.urls")),
     path("assessment/", include("gridgov.assessment.urls")),
     path("dashboard/", include("gridgov.dashboard.urls")),
-    path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

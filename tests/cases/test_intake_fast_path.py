@@ -45,6 +45,10 @@ def test_report_answers_201_with_number_tracking_code_state_deadline_and_place(p
         "address": "",
     }
     assert "Preference-Applied" not in r.headers
+    # The body is rendered without pydantic: it must still be exactly the documented schema.
+    from gridgov.cases.api import CaseCreatedOut
+
+    assert CaseCreatedOut.model_validate(body).model_dump(mode="json") == body
 
 
 def test_prefer_return_representation_answers_the_full_record_like_get(personas):
