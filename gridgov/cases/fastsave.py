@@ -133,17 +133,24 @@ def _run(sql: str, params: Sequence[Any] | None, *, fetch: str = "") -> Any:
     c = cursor()
     try:
         c.execute(sql, params)
-        if fetch and c.description:
-            return c.fetchone() if fetch == "one" else c.fetchall()
+        if fetch == "one":
+            return c.fetchone()
+        if fetch == "all":
+            return c.fetchall()
         return None
     finally:
         if connections[USING].vendor != "postgresql":
             c.close()
 
 
-def execute(sql: str, params: Sequence[Any] | None = None) -> Any:
-    """Run one statement of the hot path; answers its first row when it returns any."""
-    return _run(sql, params, fetch="one")
+def execute(sql: str, params: Sequence[Any] | None = None) -> None:
+    """Run one statement of the hot path that returns no rows."""
+    _run(sql, params)
+
+
+def fetchone(sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
+    """Run one query of the hot path; answers its first row, or None."""
+    return _run(sql, params, fetch="one")  # type: ignore[no-any-return]
 
 
 def fetchall(sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -217,3 +224,4 @@ def upsert_values(model: type[models.Model], values: dict[str, Any], *, conflict
     assert _without_stamps(model), f"{model.__name__} has auto_now fields: use upsert()"
     sql = _upsert_sql(model, conn.vendor, tuple(conflict))
     _run(sql, _params(None, plan, conn, values))
+

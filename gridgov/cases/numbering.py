@@ -60,7 +60,7 @@ def _pg_next(district_code: str, key: str) -> int:
     base_key = key + BASE_SUFFIX
     # The text→regclass cast runs per row: with no base row the sequence is not even looked up.
     sql = "SELECT nextval(%s::text::regclass) - value FROM cases_casecounter WHERE key = %s"
-    row = fastsave.execute(sql, [seq, base_key])  # prepared on PostgreSQL: every report runs it
+    row = fastsave.fetchone(sql, [seq, base_key])  # prepared on PostgreSQL: every report runs it
     if row is not None:
         return int(row[0])
     with connection.cursor() as cursor:
