@@ -4,10 +4,11 @@
 CPU, a quarter of a report's Python). `insert()` sends the same statement with the same values —
 each field's `pre_save` (auto_now stamps) and `get_db_prep_save`, as `save()` does — from SQL built
 once per model and database, and sends the same `pre_save` / `post_save` signals, so receivers
-(the dashboard rollups, the webhook outbox) run exactly as before. `upsert()` is the one-row
-`INSERT … ON CONFLICT DO UPDATE` that `bulk_create(update_conflicts=True)` sends, without signals
-as there. `execute()` sends any other statement of the hot path the same way. All work on
-PostgreSQL and SQLite (≥ 3.35, for RETURNING).
+(the dashboard rollups, the webhook outbox) run exactly as before. `upsert_values()` is the
+one-row `INSERT … ON CONFLICT DO UPDATE` that `bulk_create(update_conflicts=True)` sends, without
+signals as there, from a dict instead of an instance. `execute()`, `fetchone()` and `fetchall()`
+send any other statement of the hot path the same way. All work on PostgreSQL and SQLite (≥ 3.35,
+for RETURNING).
 
 On PostgreSQL these statements go through a cursor that binds parameters on the server, and the
 connection prepares a statement once it has run `prepare_threshold` times (settings: OPTIONS,
@@ -204,24 +205,17 @@ def _upsert_sql(model: type[models.Model], vendor: str, conflict: tuple[str, ...
     )
 
 
-def upsert(obj: models.Model, *, conflict: Sequence[str]) -> None:
-    """Insert `obj`, or overwrite every other column of the row it collides with on `conflict`."""
-    conn = connections[USING]
-    sql = _upsert_sql(type(obj), conn.vendor, tuple(conflict))
-    _run(sql, _params(obj, _plan(type(obj), conn.vendor, True), conn))
-
-
 @functools.cache
 def _without_stamps(model: type[models.Model]) -> bool:
     return not any(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in model._meta.fields)
 
 
 def upsert_values(model: type[models.Model], values: dict[str, Any], *, conflict: Sequence[str]) -> None:
-    """`upsert()` of a row given as {attribute name: value} for every column, without building a
-    model instance (the dashboard's live row, written on every action)."""
+    """Insert a row given as {attribute name: value} for every column, or overwrite every other
+    column of the row it collides with on `conflict`; no model instance is built (the dashboard's
+    live row, written on every action)."""
     conn = connections[USING]
     plan = _plan(model, conn.vendor, True)
-    assert _without_stamps(model), f"{model.__name__} has auto_now fields: use upsert()"
+    assert _without_stamps(model), f"{model.__name__} has auto_now fields"
     sql = _upsert_sql(model, conn.vendor, tuple(conflict))
     _run(sql, _params(None, plan, conn, values))
-

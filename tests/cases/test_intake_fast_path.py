@@ -245,3 +245,21 @@ def test_routing_rules_and_sla_policies_are_cached_until_edited(personas):
     before = sla.limits_for(cat.pk, cat.parent_id, "normal")
     SlaPolicy.objects.filter(category=cat.parent, urgency="normal").update(handle_limit=before.handle_value + 7)
     assert sla.limits_for(cat.pk, cat.parent_id, "normal").handle_value == before.handle_value + 7
+
+
+def test_intake_statements_are_prepared_on_postgresql(personas):
+    """The hot path binds on the server and PostgreSQL prepares its statements (fastsave.py);
+    Django's own queries stay client-bound and unprepared."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are a PostgreSQL feature")
+    for _ in range(3):
+        report(personas)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name LIKE '_pg3_%%'")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any(s.startswith('INSERT INTO "cases_case" ') for s in prepared)
+    assert any(s.startswith('INSERT INTO "cases_caseevent" ') for s in prepared)
+    assert any(s.startswith('INSERT INTO "dashboard_livecase" ') for s in prepared)
+    assert not any("cases_casecategory" in s for s in prepared)
