@@ -111,6 +111,17 @@ def _params(obj: models.Model | None, plan: Plan, conn: Any, values: dict[str, A
     return params
 
 
+class _ServerBoundDebugWrapper(CursorDebugWrapper):
+    """Django's debug wrapper (connection.queries, CaptureQueriesContext) logs the SQL text a
+    client-bound cursor composed; a server-bound cursor composes none (the log would read None),
+    so the statement is composed with its values here, only while queries are being logged."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:  # type: ignore[override]
+        logged = self.db.ops.compose_sql(sql, params) if params else sql
+        with self.debug_sql(logged, params, use_last_executed_query=False):
+            return CursorWrapper.execute(self, sql, params)
+
+
 def cursor() -> Any:
     """A cursor for the hot path's statements (server-side binding on PostgreSQL, see above).
     On PostgreSQL it is one cursor per database connection, kept open and reused (creating one
@@ -127,7 +138,7 @@ def cursor() -> Any:
     if raw is None or raw.connection is not raw_conn or raw.closed:
         raw = psycopg.Cursor(raw_conn)
         conn._gridgov_fast_cursor = raw  # type: ignore[attr-defined]
-    return CursorDebugWrapper(raw, conn) if conn.queries_logged else CursorWrapper(raw, conn)
+    return _ServerBoundDebugWrapper(raw, conn) if conn.queries_logged else CursorWrapper(raw, conn)
 
 
 def _run(sql: str, params: Sequence[Any] | None, *, fetch: str = "") -> Any:
