@@ -1205,6 +1205,19 @@ def case_rate(
     fields = ["satisfaction", "rating_comment", "rated_at"]
     case.satisfaction, case.rating_comment, case.rated_at = score, comment, now
     public = "感谢您的评价" if actor is None else "回访评价已记录"
+    detail: dict[str, Any] = {
+        "score": score,
+        "by": "reporter" if actor is None or case.reporter_id == actor.pk else "follow_up",
+    }
+    if dissatisfied and case.closed_at is not None:
+        # The close this rating takes back, as it was counted (the command-centre rollups
+        # subtract it from that day; gridgov.dashboard.rollups).
+        detail["reopened"] = {
+            "closed_at": case.closed_at.isoformat(),
+            "on_time": case.handle_deadline is None
+            or (case.handled_at is not None and case.handled_at <= case.handle_deadline),
+            "settled": case.settled_on_spot,
+        }
     if dissatisfied and case.reopen_count == 0:
         # 不满意 → 重新办理: the unit gets a fresh completion limit for the second round.
         limits = _limits(case)
@@ -1248,7 +1261,7 @@ def case_rate(
         at=now,
         note=comment,
         public_note=public,
-        detail={"score": score, "by": "reporter" if actor is None or case.reporter_id == actor.pk else "follow_up"},
+        detail=detail,
         unit_label=_unit_label(actor) if actor else "群众",
     )
     return case

@@ -9,12 +9,17 @@ Bulk loaders that bypass the services (the demo data, imports, `gridgov synth`) 
 `manage.py dashboard_rebuild` afterwards; the rebuild derives the same rows from the timeline and
 the case table, and is also the repair tool after any doubt.
 
-Counting rules (the same in the receiver and the rebuild):
-- reported: "report" and "settle" events, on the local day of the event;
-- closed: "close" and "approve_settle" events; on time when the case's feedback came by its
-  completion deadline (the `closed_on_time` rule of gridgov.cases.sla); settled_on_spot for
-  "approve_settle";
-- rated / satisfied: "rate" events, satisfied when the score ≥ CASE_SATISFIED_MIN.
+Counting rules: the day rows count what the case table says (`selectors.figures_from_cases`), so
+a case counts once however often it went round the loop:
+- reported: on the local day of the report ("report" and "settle" events);
+- closed: a case that is closed, on the local day of its close ("close", "approve_settle",
+  "mediation_close"); on time when its feedback came by its completion deadline; settled on the
+  spot when it was. A dissatisfied rating that reopens a closed case takes its close back from the
+  day it was counted on (the rating records that close in its detail, `reopened`), so a case
+  closed, reopened and closed again counts once, on the day of its last close;
+- rated / satisfied: a rating that stands ("rate" events that leave the score on the case; the
+  first dissatisfied one is cleared by the reopen), satisfied when the score ≥ CASE_SATISFIED_MIN.
+The receiver applies these per event; the rebuild reads them straight off the case table.
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ from .models import COUNTERS, LiveCase, RegionDayStat
 
 MAX_DEPTH = 3  # district, town, village, grid
 REPORT_ACTIONS = ("report", "settle")
-CLOSE_ACTIONS = ("close", "approve_settle")
+CLOSE_ACTIONS = ("close", "approve_settle", "mediation_close")
+CLOSE_COUNTERS = ("closed", "closed_on_time", "settled_on_spot")
 URGENT = (Urgency.URGENT, Urgency.CRITICAL)
 
 
@@ -55,33 +61,50 @@ def _on_time(case: Case) -> bool:
     return case.handle_deadline is None or (case.handled_at is not None and case.handled_at <= case.handle_deadline)
 
 
-def deltas(*, action: str, to_state: str, urgency: str, on_time: bool, score: Any) -> dict[str, int]:
-    out: dict[str, int] = {}
-    if action in REPORT_ACTIONS:
-        out["reported"] = 1
-        if urgency in URGENT:
-            out["urgent"] = 1
-    elif action in CLOSE_ACTIONS and to_state == "closed":
-        out["closed"] = 1
-        if on_time:
-            out["closed_on_time"] = 1
-        if action == "approve_settle":
-            out["settled_on_spot"] = 1
-    elif action == "rate" and isinstance(score, int):
-        out["rated"] = 1
-        if score >= _satisfied_min():
-            out["satisfied"] = 1
+def closed_counts(*, on_time: bool, settled_on_spot: bool) -> dict[str, int]:
+    """What one closed case adds to the day of its close."""
+    out = {"closed": 1}
+    if on_time:
+        out["closed_on_time"] = 1
+    if settled_on_spot:
+        out["settled_on_spot"] = 1
     return out
 
 
-def deltas_for(event: CaseEvent, case: Case) -> dict[str, int]:
-    return deltas(
-        action=event.action,
-        to_state=event.to_state,
-        urgency=case.urgency,
-        on_time=_on_time(case),
-        score=(event.detail or {}).get("score"),
-    )
+def rated_counts(score: int) -> dict[str, int]:
+    return {"rated": 1, "satisfied": 1} if score >= _satisfied_min() else {"rated": 1}
+
+
+def deltas_for(event: CaseEvent, case: Case) -> list[tuple[dt.date, dict[str, int]]]:
+    """(local day, counter deltas) for one event, as the case stands after it; the day of the
+    event first unless a reopen takes back an earlier day's close (that day comes first then, so
+    every transaction locks day rows in date order)."""
+    day = timezone.localdate(event.at)
+    out: dict[str, int] = {}
+    earlier: list[tuple[dt.date, dict[str, int]]] = []
+    if event.action in REPORT_ACTIONS:
+        out["reported"] = 1
+        if case.urgency in URGENT:
+            out["urgent"] = 1
+    elif event.action in CLOSE_ACTIONS and event.to_state == "closed":
+        out.update(closed_counts(on_time=_on_time(case), settled_on_spot=case.settled_on_spot))
+    elif event.action == "rate":
+        detail = event.detail or {}
+        score = detail.get("score")
+        if isinstance(score, int) and case.satisfaction is not None:
+            out.update(rated_counts(score))
+        reopened = detail.get("reopened")
+        if event.from_state == "closed" and event.to_state != "closed" and isinstance(reopened, dict):
+            at = dt.datetime.fromisoformat(reopened["closed_at"])
+            undo = closed_counts(on_time=bool(reopened.get("on_time")), settled_on_spot=bool(reopened.get("settled")))
+            undo = {k: -v for k, v in undo.items()}
+            undo_day = timezone.localdate(at)
+            if undo_day == day:
+                for k, v in undo.items():
+                    out[k] = out.get(k, 0) + v
+            else:
+                earlier.append((undo_day, undo))
+    return [*earlier, (day, {k: v for k, v in out.items() if v})]
 
 
 def bump(path: str, day: dt.date, counts: dict[str, int]) -> None:
@@ -89,11 +112,24 @@ def bump(path: str, day: dt.date, counts: dict[str, int]) -> None:
     `INSERT … ON CONFLICT (region_path, day) DO UPDATE SET n = n + excluded.n` (PostgreSQL and
     SQLite alike). The rows are locked top-down (district first), always in the same order, so two
     transactions never deadlock on them; the district's row of today is every report's hot row,
-    and the receiver writes it as the action's last statement so it is held only until commit."""
+    and the receiver writes it as the action's last statement so it is held only until commit.
+
+    Negative counts (a reopen taking a close back) go through an UPDATE of the existing rows
+    first: the counters are never negative (a CHECK), and an INSERT's proposed row is checked
+    before its conflict is seen."""
+    table = connection.ops.quote_name(RegionDayStat._meta.db_table)
+    rows = ancestor_paths(path)
+    minus = {c: -n for c, n in counts.items() if n < 0}
+    counts = {c: n for c, n in counts.items() if n > 0}
+    if minus:
+        sets = ", ".join(f"{c} = {c} - %s" for c in minus)
+        marks = ", ".join(["%s"] * len(rows))
+        fastsave.execute(
+            f"UPDATE {table} SET {sets} WHERE day = %s AND region_path IN ({marks})",
+            [*minus.values(), connection.ops.adapt_datefield_value(day), *(p for p, _ in rows)],
+        )
     if not counts:
         return
-    rows = ancestor_paths(path)
-    table = connection.ops.quote_name(RegionDayStat._meta.db_table)
     columns = ["region_path", "depth", "day", *COUNTERS]
     placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
     increments = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS if counts.get(c))
@@ -153,7 +189,8 @@ def apply_event(event: CaseEvent) -> None:
     case = _case_of(event)
     # The live row first, the shared day rows last: they are held from here to commit.
     sync_live(case)
-    bump(case.region_path, timezone.localdate(event.at), deltas_for(event, case))
+    for day, counts in deltas_for(event, case):
+        bump(case.region_path, day, counts)
 
 
 def _on_case_event(sender: Any, instance: CaseEvent, created: bool, raw: bool = False, **kwargs: Any) -> None:
@@ -171,32 +208,38 @@ def connect() -> None:
 
 @transaction.atomic
 def rebuild(*, root: Region) -> tuple[int, int]:
-    """Recompute every rollup row under `root` from the timeline and the case table: one pass
-    over the counted events (report, close, rate), summed per region level and local day."""
+    """Recompute every rollup row under `root` from the case table: one pass over its cases
+    (reported, closed and rated as each case stands), summed per region level and local day."""
     RegionDayStat.objects.filter(region_path__startswith=root.path).delete()
     LiveCase.objects.filter(region_path__startswith=root.path).delete()
     on_time = CaseWhen(
         When(
-            Q(case__handle_deadline__isnull=True)
-            | Q(case__handled_at__isnull=False, case__handled_at__lte=F("case__handle_deadline")),
+            Q(handle_deadline__isnull=True) | Q(handled_at__isnull=False, handled_at__lte=F("handle_deadline")),
             then=Value(1),
         ),
         default=Value(0),
         output_field=IntegerField(),
     )
-    events = (
-        CaseEvent.objects.filter(case__region_path__startswith=root.path)
-        .filter(Q(action__in=REPORT_ACTIONS) | Q(action__in=CLOSE_ACTIONS, to_state="closed") | Q(action="rate"))
+    rows = (
+        Case.objects.filter(region_path__startswith=root.path)
         .annotate(on_time=on_time)
-        .values_list("case__region_path", "at", "action", "to_state", "case__urgency", "on_time", "detail__score")
+        .values_list(
+            "region_path",
+            "reported_at",
+            "urgency",
+            "state",
+            "closed_at",
+            "on_time",
+            "settled_on_spot",
+            "rated_at",
+            "satisfaction",
+        )
         .order_by()
     )
     tz = timezone.get_current_timezone()
     sums: dict[tuple[str, int, dt.date], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
-    for path, at, action, to_state, urgency, is_on_time, score in events.iterator(chunk_size=5000):
-        counts = deltas(action=action, to_state=to_state, urgency=urgency, on_time=bool(is_on_time), score=score)
-        if not counts:
-            continue
+
+    def add(path: str, at: dt.datetime, counts: dict[str, int]) -> None:
         day = at.astimezone(tz).date()
         for p, depth in ancestor_paths(path):
             if depth < root.depth:
@@ -204,6 +247,16 @@ def rebuild(*, root: Region) -> tuple[int, int]:
             row = sums[(p, depth, day)]
             for k, v in counts.items():
                 row[k] += v
+
+    reported, urgent = {"reported": 1}, {"reported": 1, "urgent": 1}
+    for path, reported_at, urgency, state, closed_at, is_on_time, settled, rated_at, score in rows.iterator(
+        chunk_size=5000
+    ):
+        add(path, reported_at, urgent if urgency in URGENT else reported)
+        if state == "closed" and closed_at is not None:
+            add(path, closed_at, closed_counts(on_time=bool(is_on_time), settled_on_spot=settled))
+        if score is not None and rated_at is not None:
+            add(path, rated_at, rated_counts(score))
     RegionDayStat.objects.bulk_create(
         (RegionDayStat(region_path=p, depth=depth, day=day, **c) for (p, depth, day), c in sums.items()),
         batch_size=5000,

@@ -68,6 +68,47 @@ def test_rollup_figures_equal_raw_case_figures(personas, cases):
             assert selectors.figures(region=region, now=now) == selectors.figures_from_cases(region=region, now=now)
 
 
+def test_a_case_reopened_by_a_dissatisfied_rating_counts_once_on_its_last_close(personas, cases):
+    p, district = personas, personas.tree.district
+    before = selectors.figures(region=district, now=MONDAY_10)
+    c = drive(p, report(p, description="垃圾桶满溢无人清理"), State.CLOSED)  # closed on Monday
+    tuesday, thursday = MONDAY_10 + dt.timedelta(days=1), MONDAY_10 + dt.timedelta(days=3)
+    with clock.frozen(tuesday):
+        c = services.case_rate(actor=p.grid_worker, case=Case.objects.get(pk=c.pk), score=1)
+    assert c.state == State.HANDLING
+    monday_row = RegionDayStat.objects.get(region_path="/330109/", day=MONDAY_10.date())
+    assert monday_row.closed == 1  # the first case of the fixture only; this one's close is taken back
+    with clock.frozen(thursday):
+        c = services.case_handle(actor=p.handler, case=Case.objects.get(pk=c.pk), result="二次清运完毕")
+        op = p.village_operator
+        c = services.case_close(actor=op, case=services.case_verify(actor=op, case=c))
+        c = services.case_rate(actor=p.grid_worker, case=Case.objects.get(pk=c.pk), score=5)
+    after = selectors.figures(region=district, now=thursday)
+    assert after.month_closed == before.month_closed + 1
+    assert after.month_rated == before.month_rated + 1 and after.month_satisfied == before.month_satisfied + 1
+    assert after.today_closed == 1
+    assert after == selectors.figures_from_cases(region=district, now=thursday)
+    kept = snapshot()
+    rollups.rebuild(root=district)
+    assert snapshot() == kept
+
+
+def test_a_second_dissatisfied_rating_takes_the_close_back_and_keeps_the_rating(personas, cases):
+    p, district = personas, personas.tree.district
+    c = drive(p, report(p, description="垃圾桶满溢无人清理"), State.CLOSED)
+    c = services.case_rate(actor=p.grid_worker, case=c, score=1)  # reopened, same day
+    c = services.case_handle(actor=p.handler, case=c, result="二次清运完毕")
+    c = services.case_close(actor=p.village_operator, case=services.case_verify(actor=p.village_operator, case=c))
+    c = services.case_rate(actor=p.grid_worker, case=Case.objects.get(pk=c.pk), score=2)
+    assert c.state == State.SUPERVISING
+    figures = selectors.figures(region=district, now=MONDAY_10)
+    assert figures == selectors.figures_from_cases(region=district, now=MONDAY_10)
+    assert figures.month_closed == 1 and figures.month_rated == 2  # the fixture's case, and this one's 2
+    kept = snapshot()
+    rollups.rebuild(root=district)
+    assert snapshot() == kept
+
+
 def test_overdue_cases_turn_the_area_red_without_any_event(personas, cases):
     t = personas.tree
     later = MONDAY_10 + dt.timedelta(days=30)

@@ -8,6 +8,7 @@ from gridgov.accounts.scope import Scope
 from gridgov.cases import services as case_services
 from gridgov.cases.models import State
 from gridgov.common.errors import Conflict, PermissionRefused, ValidationFailed
+from gridgov.dashboard import selectors as dashboard
 from gridgov.mediation import selectors, services
 from gridgov.mediation.models import DisputeParty, DisputeState
 from gridgov.mediation.services import PartyIn
@@ -187,6 +188,11 @@ def test_a_case_goes_through_mediation_to_an_agreement_and_is_closed(personas, c
     case.refresh_from_db()
     assert case.state == State.CLOSED and "调字第" in case.result
     assert list(case.events.values_list("action", flat=True))[-2:] == ["refer_mediation", "mediation_close"]
+    # The command centre counts the mediated close as the case table does.
+    district = p.tree.district
+    figures = dashboard.figures(region=district, now=case.closed_at)
+    assert figures.month_closed == 1
+    assert figures == dashboard.figures_from_cases(region=district, now=case.closed_at)
     services.dispute_follow_up(actor=p.mediator, dispute=d, method="phone", performance="full", note="已按约付清")
     assert d.follow_ups.count() == 1
 
