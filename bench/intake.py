@@ -78,13 +78,18 @@ def client(
             lat.extend(mine)
 
     start = time.perf_counter()
+    cpu0 = machine_cpu()
     ts = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
     for t in ts:
         t.start()
     for t in ts:
         t.join()
     took = time.perf_counter() - start
+    busy, steal = (b - a for a, b in zip(cpu0, machine_cpu(), strict=True))
     return {
+        "cpu_ms": busy * 1000 / max(len(lat), 1),
+        "cores": busy / took,
+        "steal": steal / took,
         "n": len(lat),
         "rps": len(lat) / took,
         "p50": pct(lat, 50) * 1000,
@@ -128,6 +133,7 @@ def lean_client(port: int, requests: list[list[bytes]], seconds: float, conns: i
 
     stop = time.perf_counter() + seconds
     pool = [Conn(k) for k in range(conns)]
+    cpu0 = machine_cpu()
     for c in pool:
         c.send()
     start = time.perf_counter()
@@ -174,7 +180,11 @@ def lean_client(port: int, requests: list[list[bytes]], seconds: float, conns: i
                 c.sock.close()
                 live -= 1
     took = time.perf_counter() - start
+    busy, steal = (b - a for a, b in zip(cpu0, machine_cpu(), strict=True))
     return {
+        "cpu_ms": busy * 1000 / max(len(lat), 1),
+        "cores": busy / took,
+        "steal": steal / took,
         "n": len(lat),
         "rps": len(lat) / took,
         "p50": pct(lat, 50) * 1000,
@@ -182,6 +192,19 @@ def lean_client(port: int, requests: list[list[bytes]], seconds: float, conns: i
         "errors": len(errors),
         "first_error": errors[0] if errors else "",
     }
+
+
+def machine_cpu() -> tuple[float, float]:
+    """Seconds of CPU the whole machine spent busy (user, nice, system, irq, softirq) and stolen
+    by the hypervisor, from /proc/stat (0 where there is none)."""
+    try:
+        with Path("/proc/stat").open() as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    hz = os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq) / hz, steal / hz
 
 
 def built(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
@@ -351,10 +374,18 @@ def main() -> None:
     print(f"round trips per report: {statements} (statements sent, BEGIN and COMMIT included)")
     if os.environ.get("GRIDGOV_BENCH_SQL"):
         print("\n".join("  " + q for q in sqls))
-    print(f"{'endpoint':<34}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
-    print(f"{'GET /healthz (baseline)':<34}{h['rps']:>10,.0f}{h['p50']:>10.1f}{h['p99']:>10.1f}{h['errors']:>8}")
-    print(f"{'POST /api/v1/cases (intake)':<34}{i['rps']:>10,.0f}{i['p50']:>10.1f}{i['p99']:>10.1f}{i['errors']:>8}")
+    print(f"{'endpoint':<34}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'CPU ms/req':>12}{'cores':>7}")
+    for label, r in (("GET /healthz (baseline)", h), ("POST /api/v1/cases (intake)", i)):
+        print(
+            f"{label:<34}{r['rps']:>10,.0f}{r['p50']:>10.1f}{r['p99']:>10.1f}{r['errors']:>8}"
+            f"{r.get('cpu_ms', 0):>12.2f}{r.get('cores', 0):>7.2f}"
+        )
     print(f"intake / baseline throughput: {i['rps'] / h['rps']:.2f}")
+    print(
+        "CPU ms/req: the whole machine's busy CPU (server, PostgreSQL, this client) per answer; "
+        f"cores: how many of {os.cpu_count()} it kept busy; stolen by the hypervisor: "
+        f"{h.get('steal', 0):.2f} and {i.get('steal', 0):.2f} cores"
+    )
     if i["first_error"]:
         print("first error:", i["first_error"])
 

@@ -221,6 +221,9 @@ GRIDGOV = {
     "CASE_DISPATCH_LIMIT_HOURS": env_int("GRIDGOV_CASE_CENTER_STEP_HOURS", 4),
     # Ratings at or above this count as satisfied (3 = 基本满意); below reopens the case.
     "CASE_SATISFIED_MIN": env_int("GRIDGOV_CASE_SATISFIED_MIN", 3),
+    # PostgreSQL: a report outside any transaction is written as one statement (case, timeline,
+    # live row, day rows; gridgov.cases.fastsave.one_statement). Off: BEGIN … COMMIT, 8 round trips.
+    "CASE_INTAKE_ONE_STATEMENT": env_bool("GRIDGOV_INTAKE_ONE_STATEMENT", True),
     # Duplicate suggestion on intake: same category, open, within this distance and time.
     "CASE_DUPLICATE_METRES": env_int("GRIDGOV_CASE_DUPLICATE_METRES", 200),
     "CASE_DUPLICATE_DAYS": env_int("GRIDGOV_CASE_DUPLICATE_DAYS", 7),

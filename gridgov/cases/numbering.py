@@ -14,6 +14,11 @@ the case's INSERT:
   exists is above the value the base was taken from, so numbers never repeat.
 - **SQLite** (one writer at a time anyway): the counter row itself, `INSERT … ON CONFLICT DO
   UPDATE … RETURNING` — dense.
+
+Inside `fastsave.one_statement()` the number is not drawn by a statement of its own:
+`number_expr()` is the same `nextval − base` written into the case's INSERT, once this process
+has seen the day's base row (`_started`); the first report of a district and day in a process
+takes the ordinary path.
 """
 
 from __future__ import annotations
@@ -32,13 +37,46 @@ def day_key(district_code: str, day: dt.date) -> str:
     return f"{district_code}-{day:%Y%m%d}"
 
 
+# Day keys whose base row this process has seen (PostgreSQL): their numbers may be drawn inside
+# the case's INSERT. Forgotten when that INSERT finds no base row (a test database flushed).
+_started: set[str] = set()
+_STARTED_MAX = 10_000
+
+# The number as `next_case_number` formats it ({value:06d}: at least six digits), computed by the
+# INSERT itself; NULL (refused by NOT NULL) if the day has no base row.
+NUMBER_SQL = (
+    "(SELECT %s || lpad(v::text, greatest(6, length(v::text)), '0') FROM "
+    "(SELECT nextval(%s::text::regclass) - value AS v FROM cases_casecounter WHERE key = %s) AS n)"
+)
+
+
+def _sequenced(district_code: str, key: str) -> bool:
+    return connection.vendor == "postgresql" and district_code.isdigit() and len(key) + len(BASE_SUFFIX) <= 24
+
+
 def next_case_number(*, district_code: str, day: dt.date) -> str:
     key = day_key(district_code, day)
-    if connection.vendor == "postgresql" and district_code.isdigit() and len(key) + len(BASE_SUFFIX) <= 24:
+    if _sequenced(district_code, key):
         value = _pg_next(district_code, key)
+        if len(_started) >= _STARTED_MAX:
+            _started.clear()
+        _started.add(key)
     else:
         value = _counter_next(key)
     return f"{key}-{value:06d}"
+
+
+def number_expr(*, district_code: str, day: dt.date) -> fastsave.Expr:
+    """The next number as SQL for the case's INSERT in `fastsave.one_statement()`; refuses
+    (`BatchUnsupported`) until this process has seen the day's base row."""
+    key = day_key(district_code, day)
+    if not _sequenced(district_code, key) or key not in _started:
+        raise fastsave.BatchUnsupported("the day's first case number")
+    return fastsave.Expr(NUMBER_SQL, [key + "-", sequence_name(district_code), key + BASE_SUFFIX])
+
+
+def forget_started() -> None:
+    _started.clear()
 
 
 def _counter_next(key: str) -> int:

@@ -25,6 +25,7 @@ The receiver applies these per event; the rebuild reads them straight off the ca
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections import defaultdict
 from typing import Any
 
@@ -39,13 +40,19 @@ from gridgov.cases import fastsave
 from gridgov.cases.models import FINAL_STATES, Case, CaseEvent, Urgency
 from gridgov.regions.models import Region
 
-from .models import COUNTERS, LiveCase, RegionDayStat
+from .models import COUNTERS, SHARDED_DEPTH, SHARDS, LiveCase, RegionDayStat
 
 MAX_DEPTH = 3  # district, town, village, grid
 REPORT_ACTIONS = ("report", "settle")
 CLOSE_ACTIONS = ("close", "approve_settle", "mediation_close")
 CLOSE_COUNTERS = ("closed", "closed_on_time", "settled_on_spot")
 URGENT = (Urgency.URGENT, Urgency.CRITICAL)
+
+
+def shard_of(tracking_code: str) -> int:
+    """The shard of a case's district and town day rows: fixed per case (a reopen takes its close
+    back from the row it was added to), spread evenly (tracking codes are random)."""
+    return zlib.crc32(tracking_code.encode()) % SHARDS
 
 
 def ancestor_paths(path: str) -> list[tuple[str, int]]:
@@ -107,39 +114,40 @@ def deltas_for(event: CaseEvent, case: Case) -> list[tuple[dt.date, dict[str, in
     return [*earlier, (day, {k: v for k, v in out.items() if v})]
 
 
-def bump(path: str, day: dt.date, counts: dict[str, int]) -> None:
+def bump(path: str, day: dt.date, counts: dict[str, int], *, shard: int = 0) -> None:
     """Add `counts` to the day rows of `path` and its ancestors in one statement:
-    `INSERT … ON CONFLICT (region_path, day) DO UPDATE SET n = n + excluded.n` (PostgreSQL and
-    SQLite alike). The rows are locked top-down (district first), always in the same order, so two
-    transactions never deadlock on them; the district's row of today is every report's hot row,
-    and the receiver writes it as the action's last statement so it is held only until commit.
+    `INSERT … ON CONFLICT (region_path, day, shard) DO UPDATE SET n = n + excluded.n` (PostgreSQL
+    and SQLite alike); the district and town rows are those of `shard` (models.SHARDS). The rows
+    are locked top-down (district first), always in the same order, so two transactions never
+    deadlock on them; the receiver writes them as the action's last statement so they are held
+    only until commit.
 
     Negative counts (a reopen taking a close back) go through an UPDATE of the existing rows
     first: the counters are never negative (a CHECK), and an INSERT's proposed row is checked
     before its conflict is seen."""
     table = connection.ops.quote_name(RegionDayStat._meta.db_table)
-    rows = ancestor_paths(path)
+    rows = [(p, depth, shard if depth < SHARDED_DEPTH else 0) for p, depth in ancestor_paths(path)]
+    day_value = connection.ops.adapt_datefield_value(day)
     minus = {c: -n for c, n in counts.items() if n < 0}
     counts = {c: n for c, n in counts.items() if n > 0}
     if minus:
         sets = ", ".join(f"{c} = {c} - %s" for c in minus)
-        marks = ", ".join(["%s"] * len(rows))
+        which = " OR ".join(["(region_path = %s AND shard = %s)"] * len(rows))
         fastsave.execute(
-            f"UPDATE {table} SET {sets} WHERE day = %s AND region_path IN ({marks})",
-            [*minus.values(), connection.ops.adapt_datefield_value(day), *(p for p, _ in rows)],
+            f"UPDATE {table} SET {sets} WHERE day = %s AND ({which})",
+            [*minus.values(), day_value, *(v for p, _, s in rows for v in (p, s))],
         )
     if not counts:
         return
-    columns = ["region_path", "depth", "day", *COUNTERS]
+    columns = ["region_path", "depth", "day", "shard", *COUNTERS]
     placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
     increments = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS if counts.get(c))
     params: list[Any] = []
-    day_value = connection.ops.adapt_datefield_value(day)
-    for p, depth in rows:
-        params.extend([p, depth, day_value, *(counts.get(c, 0) for c in COUNTERS)])
+    for p, depth, s in rows:
+        params.extend([p, depth, day_value, s, *(counts.get(c, 0) for c in COUNTERS)])
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES {placeholders} "
-        f"ON CONFLICT (region_path, day) DO UPDATE SET {increments}"
+        f"ON CONFLICT (region_path, day, shard) DO UPDATE SET {increments}"
     )
     fastsave.execute(sql, params)  # a prepared statement on PostgreSQL (one per shape)
 
@@ -190,7 +198,7 @@ def apply_event(event: CaseEvent) -> None:
     # The live row first, the shared day rows last: they are held from here to commit.
     sync_live(case)
     for day, counts in deltas_for(event, case):
-        bump(case.region_path, day, counts)
+        bump(case.region_path, day, counts, shard=shard_of(case.tracking_code))
 
 
 def _on_case_event(sender: Any, instance: CaseEvent, created: bool, raw: bool = False, **kwargs: Any) -> None:
@@ -224,6 +232,7 @@ def rebuild(*, root: Region) -> tuple[int, int]:
         Case.objects.filter(region_path__startswith=root.path)
         .annotate(on_time=on_time)
         .values_list(
+            "tracking_code",
             "region_path",
             "reported_at",
             "urgency",
@@ -237,28 +246,32 @@ def rebuild(*, root: Region) -> tuple[int, int]:
         .order_by()
     )
     tz = timezone.get_current_timezone()
-    sums: dict[tuple[str, int, dt.date], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    sums: dict[tuple[str, int, dt.date, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
 
-    def add(path: str, at: dt.datetime, counts: dict[str, int]) -> None:
+    def add(path: str, shard: int, at: dt.datetime, counts: dict[str, int]) -> None:
         day = at.astimezone(tz).date()
         for p, depth in ancestor_paths(path):
             if depth < root.depth:
                 continue
-            row = sums[(p, depth, day)]
+            row = sums[(p, depth, day, shard if depth < SHARDED_DEPTH else 0)]
             for k, v in counts.items():
                 row[k] += v
 
     reported, urgent = {"reported": 1}, {"reported": 1, "urgent": 1}
-    for path, reported_at, urgency, state, closed_at, is_on_time, settled, rated_at, score in rows.iterator(
+    for code, path, reported_at, urgency, state, closed_at, is_on_time, settled, rated_at, score in rows.iterator(
         chunk_size=5000
     ):
-        add(path, reported_at, urgent if urgency in URGENT else reported)
+        shard = shard_of(code)
+        add(path, shard, reported_at, urgent if urgency in URGENT else reported)
         if state == "closed" and closed_at is not None:
-            add(path, closed_at, closed_counts(on_time=bool(is_on_time), settled_on_spot=settled))
+            add(path, shard, closed_at, closed_counts(on_time=bool(is_on_time), settled_on_spot=settled))
         if score is not None and rated_at is not None:
-            add(path, rated_at, rated_counts(score))
+            add(path, shard, rated_at, rated_counts(score))
     RegionDayStat.objects.bulk_create(
-        (RegionDayStat(region_path=p, depth=depth, day=day, **c) for (p, depth, day), c in sums.items()),
+        (
+            RegionDayStat(region_path=p, depth=depth, day=day, shard=shard, **c)
+            for (p, depth, day, shard), c in sums.items()
+        ),
         batch_size=5000,
     )
     live = 0

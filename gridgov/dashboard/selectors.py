@@ -125,11 +125,11 @@ def figures(*, region: Region, now: dt.datetime) -> Figures:
     today = _local_day(now)
     month = RegionDayStat.objects.filter(region_path=region.path, day__gte=today.replace(day=1), day__lte=today)
     sums = month.aggregate(**{k: Sum(k) for k in COUNTERS})
-    day = month.filter(day=today).values("reported", "closed").first() or {"reported": 0, "closed": 0}
+    day = month.filter(day=today).aggregate(reported=Sum("reported"), closed=Sum("closed"))
     live = LiveCase.objects.filter(region_path__startswith=region.path).aggregate(**_colour_counts(now))
     return Figures(
-        today_reported=day["reported"],
-        today_closed=day["closed"],
+        today_reported=day["reported"] or 0,
+        today_closed=day["closed"] or 0,
         month_reported=sums["reported"] or 0,
         month_closed=sums["closed"] or 0,
         month_closed_on_time=sums["closed_on_time"] or 0,
@@ -273,9 +273,10 @@ def trend(*, region: Region, now: dt.datetime, days: int = 30) -> dict[str, list
     first = today - dt.timedelta(days=days - 1)
     rows = {
         r["day"]: r
-        for r in RegionDayStat.objects.filter(region_path=region.path, day__gte=first, day__lte=today).values(
-            "day", "reported", "closed", "closed_on_time", "rated", "satisfied"
-        )
+        for r in RegionDayStat.objects.filter(region_path=region.path, day__gte=first, day__lte=today)
+        .values("day")  # a district's or town's day is several rows (shards)
+        .annotate(**{k: Sum(k) for k in ("reported", "closed", "closed_on_time", "rated", "satisfied")})
+        .order_by()
     }
     out: dict[str, list[Any]] = {"days": [], "reported": [], "closed": [], "on_time": [], "satisfaction": []}
     for i in range(days):
