@@ -247,26 +247,33 @@ def rebuild(*, root: Region) -> tuple[int, int]:
     )
     tz = timezone.get_current_timezone()
     sums: dict[tuple[str, int, dt.date, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    satisfied_min = _satisfied_min()
+    rated, satisfied = {"rated": 1}, {"rated": 1, "satisfied": 1}
+    reported, urgent = {"reported": 1}, {"reported": 1, "urgent": 1}
+    closed_rows: dict[tuple[bool, bool], dict[str, int]] = {
+        (t, s): closed_counts(on_time=t, settled_on_spot=s) for t in (False, True) for s in (False, True)
+    }
+    ancestors: dict[str, list[tuple[str, int]]] = {}  # per region_path: its rows at or below the root
 
-    def add(path: str, shard: int, at: dt.datetime, counts: dict[str, int]) -> None:
+    def add(rows: list[tuple[str, int]], shard: int, at: dt.datetime, counts: dict[str, int]) -> None:
         day = at.astimezone(tz).date()
-        for p, depth in ancestor_paths(path):
-            if depth < root.depth:
-                continue
+        for p, depth in rows:
             row = sums[(p, depth, day, shard if depth < SHARDED_DEPTH else 0)]
             for k, v in counts.items():
                 row[k] += v
 
-    reported, urgent = {"reported": 1}, {"reported": 1, "urgent": 1}
     for code, path, reported_at, urgency, state, closed_at, is_on_time, settled, rated_at, score in rows.iterator(
         chunk_size=5000
     ):
+        up = ancestors.get(path)
+        if up is None:
+            up = ancestors[path] = [(p, d) for p, d in ancestor_paths(path) if d >= root.depth]
         shard = shard_of(code)
-        add(path, shard, reported_at, urgent if urgency in URGENT else reported)
+        add(up, shard, reported_at, urgent if urgency in URGENT else reported)
         if state == "closed" and closed_at is not None:
-            add(path, shard, closed_at, closed_counts(on_time=bool(is_on_time), settled_on_spot=settled))
+            add(up, shard, closed_at, closed_rows[(bool(is_on_time), bool(settled))])
         if score is not None and rated_at is not None:
-            add(path, shard, rated_at, rated_counts(score))
+            add(up, shard, rated_at, satisfied if score >= satisfied_min else rated)
     RegionDayStat.objects.bulk_create(
         (
             RegionDayStat(region_path=p, depth=depth, day=day, shard=shard, **c)
