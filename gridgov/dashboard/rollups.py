@@ -6,8 +6,8 @@ transaction, so a rolled-back action leaves no trace in the rollups and a commit
 visible at once. The cases app knows nothing of this (signals, not calls).
 
 Bulk loaders that bypass the services (the demo data, imports, `gridgov synth`) must run
-`manage.py dashboard_rebuild` afterwards; the rebuild derives the same rows from the timeline and
-the case table, and is also the repair tool after any doubt.
+`manage.py dashboard_rebuild` afterwards; the rebuild derives the same rows from the case table,
+and is also the repair tool after any doubt.
 
 Counting rules: the day rows count what the case table says (`selectors.figures_from_cases`), so
 a case counts once however often it went round the loop:
@@ -45,7 +45,6 @@ from .models import COUNTERS, SHARDED_DEPTH, SHARDS, LiveCase, RegionDayStat
 MAX_DEPTH = 3  # district, town, village, grid
 REPORT_ACTIONS = ("report", "settle")
 CLOSE_ACTIONS = ("close", "approve_settle", "mediation_close")
-CLOSE_COUNTERS = ("closed", "closed_on_time", "settled_on_spot")
 URGENT = (Urgency.URGENT, Urgency.CRITICAL)
 
 
