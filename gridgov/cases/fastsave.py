@@ -142,8 +142,7 @@ class Ref(SqlValue):
         return f"(SELECT {self.column} FROM {self.member})", []
 
     def _needed(self) -> BatchUnsupported:
-        self.batch.broken = self.batch.broken or f"the value of {self.member}.{self.column}"
-        return BatchUnsupported(self.batch.broken)
+        return self.batch.refuse(f"the value of {self.member}.{self.column}")
 
     def __int__(self) -> int:
         raise self._needed()
@@ -168,6 +167,12 @@ class _Batch:
     objects: list[models.Model] = dc_field(default_factory=list)
     flushing: bool = False
     broken: str = ""
+
+    def refuse(self, what: str) -> BatchUnsupported:
+        """Mark the block as one that cannot be a single statement (even if the exception is
+        caught inside it) and answer the exception to raise."""
+        self.broken = self.broken or what
+        return BatchUnsupported(self.broken)
 
 
 _READ = re.compile(r"\s*SELECT\b", re.IGNORECASE)
@@ -264,8 +269,7 @@ def _member(batch: _Batch, sql: str, params: Sequence[Any]) -> str:
 def _refuse_in_batch(what: str) -> None:
     batch = _batch()
     if batch is not None:
-        batch.broken = batch.broken or what
-        raise BatchUnsupported(what)
+        raise batch.refuse(what)
 
 
 def execute(sql: str, params: Sequence[Any] | None = None) -> None:
@@ -436,8 +440,7 @@ def one_statement() -> Iterator[None]:
         # committed before the block, as in the ordinary path's transaction, and a row the block
         # inserts cannot be asked for (its key is a Ref). Anything that writes cannot wait.
         if not batch.flushing and (many or not _READ.match(sql) or " FOR UPDATE" in sql or " FOR SHARE" in sql):
-            batch.broken = batch.broken or sql[:80]
-            raise BatchUnsupported(sql[:80])
+            raise batch.refuse(sql[:80])
         return execute(sql, params, many, context)
 
     conn._gridgov_batch = batch  # type: ignore[attr-defined]

@@ -1243,8 +1243,7 @@ def case_rate(
         # subtract it from that day; gridgov.dashboard.rollups).
         detail["reopened"] = {
             "closed_at": case.closed_at.isoformat(),
-            "on_time": case.handle_deadline is None
-            or (case.handled_at is not None and case.handled_at <= case.handle_deadline),
+            "on_time": sla.handled_on_time(case),
             "settled": case.settled_on_spot,
         }
     if dissatisfied and case.reopen_count == 0:

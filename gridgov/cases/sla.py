@@ -274,6 +274,16 @@ class Rates:
         }
 
 
+def handled_on_time_q() -> Q:
+    """按期办结 as a filter: the feedback came by the completion deadline (or there was none)."""
+    return Q(handle_deadline__isnull=True) | Q(handled_at__isnull=False, handled_at__lte=F("handle_deadline"))
+
+
+def handled_on_time(case: Case) -> bool:
+    """`handled_on_time_q()` for one case object."""
+    return case.handle_deadline is None or (case.handled_at is not None and case.handled_at <= case.handle_deadline)
+
+
 def _aggregates(now: dt.datetime) -> dict[str, Count]:
     final = [str(s) for s in FINAL_STATES]
     open_q = ~Q(state__in=final)
@@ -290,11 +300,7 @@ def _aggregates(now: dt.datetime) -> dict[str, Count]:
         "signed_on_time": Count("id", filter=signed & Q(signed_late=False)),
         "handle_due": Count("id", filter=closed | overdue_open),
         "closed": Count("id", filter=closed),
-        "closed_on_time": Count(
-            "id",
-            filter=closed
-            & (Q(handle_deadline__isnull=True) | Q(handled_at__isnull=False, handled_at__lte=F("handle_deadline"))),
-        ),
+        "closed_on_time": Count("id", filter=closed & handled_on_time_q()),
         "rated": Count("id", filter=Q(satisfaction__isnull=False)),
         "satisfied": Count("id", filter=Q(satisfaction__gte=satisfied_min)),
     }

@@ -32,11 +32,11 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case as CaseWhen
-from django.db.models import F, IntegerField, Q, Value, When
+from django.db.models import IntegerField, Value, When
 from django.db.models.signals import post_save
 from django.utils import timezone
 
-from gridgov.cases import fastsave
+from gridgov.cases import fastsave, sla
 from gridgov.cases.models import FINAL_STATES, Case, CaseEvent, Urgency
 from gridgov.regions.models import Region
 
@@ -61,10 +61,6 @@ def ancestor_paths(path: str) -> list[tuple[str, int]]:
 
 def _satisfied_min() -> int:
     return int(str(settings.GRIDGOV["CASE_SATISFIED_MIN"]))
-
-
-def _on_time(case: Case) -> bool:
-    return case.handle_deadline is None or (case.handled_at is not None and case.handled_at <= case.handle_deadline)
 
 
 def closed_counts(*, on_time: bool, settled_on_spot: bool) -> dict[str, int]:
@@ -93,7 +89,7 @@ def deltas_for(event: CaseEvent, case: Case) -> list[tuple[dt.date, dict[str, in
         if case.urgency in URGENT:
             out["urgent"] = 1
     elif event.action in CLOSE_ACTIONS and event.to_state == "closed":
-        out.update(closed_counts(on_time=_on_time(case), settled_on_spot=case.settled_on_spot))
+        out.update(closed_counts(on_time=sla.handled_on_time(case), settled_on_spot=case.settled_on_spot))
     elif event.action == "rate":
         detail = event.detail or {}
         score = detail.get("score")
@@ -219,14 +215,7 @@ def rebuild(*, root: Region) -> tuple[int, int]:
     (reported, closed and rated as each case stands), summed per region level and local day."""
     RegionDayStat.objects.filter(region_path__startswith=root.path).delete()
     LiveCase.objects.filter(region_path__startswith=root.path).delete()
-    on_time = CaseWhen(
-        When(
-            Q(handle_deadline__isnull=True) | Q(handled_at__isnull=False, handled_at__lte=F("handle_deadline")),
-            then=Value(1),
-        ),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
+    on_time = CaseWhen(When(sla.handled_on_time_q(), then=Value(1)), default=Value(0), output_field=IntegerField())
     rows = (
         Case.objects.filter(region_path__startswith=root.path)
         .annotate(on_time=on_time)
@@ -246,12 +235,7 @@ def rebuild(*, root: Region) -> tuple[int, int]:
     )
     tz = timezone.get_current_timezone()
     sums: dict[tuple[str, int, dt.date, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
-    satisfied_min = _satisfied_min()
-    rated, satisfied = {"rated": 1}, {"rated": 1, "satisfied": 1}
     reported, urgent = {"reported": 1}, {"reported": 1, "urgent": 1}
-    closed_rows: dict[tuple[bool, bool], dict[str, int]] = {
-        (t, s): closed_counts(on_time=t, settled_on_spot=s) for t in (False, True) for s in (False, True)
-    }
     ancestors: dict[str, list[tuple[str, int]]] = {}  # per region_path: its rows at or below the root
 
     def add(rows: list[tuple[str, int]], shard: int, at: dt.datetime, counts: dict[str, int]) -> None:
@@ -270,9 +254,9 @@ def rebuild(*, root: Region) -> tuple[int, int]:
         shard = shard_of(code)
         add(up, shard, reported_at, urgent if urgency in URGENT else reported)
         if state == "closed" and closed_at is not None:
-            add(up, shard, closed_at, closed_rows[(bool(is_on_time), bool(settled))])
+            add(up, shard, closed_at, closed_counts(on_time=bool(is_on_time), settled_on_spot=settled))
         if score is not None and rated_at is not None:
-            add(up, shard, rated_at, satisfied if score >= satisfied_min else rated)
+            add(up, shard, rated_at, rated_counts(score))
     RegionDayStat.objects.bulk_create(
         (
             RegionDayStat(region_path=p, depth=depth, day=day, shard=shard, **c)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from gridgov.accounts.models import Role
 from gridgov.accounts.scope import Scope
+from gridgov.cases import sla
 from gridgov.cases.models import FINAL_STATES, Case, Urgency
 from gridgov.cases.sla import GREEN, RED, YELLOW
 from gridgov.common.errors import NotFound, PermissionRefused
@@ -151,7 +152,7 @@ def figures_from_cases(*, region: Region, now: dt.datetime, satisfied_min: int =
     month0 = dt.datetime.combine(today.replace(day=1), dt.time.min, tz)
     day1 = day0 + dt.timedelta(days=1)
     qs = Case.objects.filter(region_path__startswith=region.path)
-    on_time = Q(handle_deadline__isnull=True) | Q(handled_at__isnull=False, handled_at__lte=models_f("handle_deadline"))
+    on_time = sla.handled_on_time_q()
     closed_month = Q(state="closed", closed_at__gte=month0, closed_at__lt=day1)
     rated_month = Q(rated_at__gte=month0, rated_at__lt=day1, satisfaction__isnull=False)
     final = [str(s) for s in FINAL_STATES]
@@ -171,12 +172,6 @@ def figures_from_cases(*, region: Region, now: dt.datetime, satisfied_min: int =
         supervised=Count("id", filter=is_open & Q(supervised=True)),
     )
     return Figures(**{k: int(v or 0) for k, v in row.items()})
-
-
-def models_f(name: str) -> Any:
-    from django.db.models import F
-
-    return F(name)
 
 
 @dataclass
