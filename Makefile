@@ -17,7 +17,7 @@ run: setup migrate static demo
 	@echo "gridgov demo: http://$(HOST):$(PORT)/  (accounts and passwords: README.md)"
 	@# The worker (SLA warnings, outbound deliveries) runs beside the web server and stops with it.
 	$(BIN)/python manage.py worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn -c config/gunicorn.conf.py --bind $(HOST):$(PORT)
+	$(BIN)/python manage.py serve --bind $(HOST):$(PORT)
 
 test: setup
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
@@ -57,7 +57,7 @@ test-pg: setup
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/gridgov_test} $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 # Browser journeys (tests_e2e/): Playwright drives Debian's chromium (never `playwright install`)
-# against gunicorn on a free port with a fresh SQLite demo; failures leave screenshots in test-results/.
+# against `gridgov serve` (granian) on a free port with a fresh SQLite demo; failures leave screenshots in test-results/.
 test-e2e: setup static
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium fonts-noto-cjk)
 	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || (apt-get update && apt-get install -y fonts-noto-cjk)

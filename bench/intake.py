@@ -1,7 +1,7 @@
 """Case intake through the HTTP API against a trivial Django view on the same server.
 
-Starts gunicorn (config/gunicorn.conf.py, psycopg pool on) on a free local port over the
-DATABASE_URL database (filled by `gridgov synth`), then a second process that keeps
+Starts the server `make run` uses (`gridgov serve`: granian, gridgov/common/serving.py) on a free
+local port over the DATABASE_URL database (filled by `gridgov synth`), then a second process that keeps
 `--concurrency` keep-alive connections busy, POSTing reports to /api/v1/cases as grid workers
 (API tokens, form-encoded, points at micro-grid centroids all over the city) for `--seconds`; the
 baseline is GET /healthz (one SELECT 1) with the same client, same server, same run.
@@ -13,7 +13,7 @@ on a 2-core machine shared with the server it takes as little as possible from w
 the CPU per request) for comparison with older figures.
 
 Before the server starts, one report is made in-process (Django's test client, outside any
-transaction, as under gunicorn) and the statements it sends counted ("round trips per report",
+transaction, as under the server) and the statements it sends counted ("round trips per report",
 BEGIN and COMMIT included).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/gridgov_bench .venv/bin/python bench/intake.py
@@ -102,7 +102,7 @@ def client(
 def lean_client(port: int, requests: list[list[bytes]], seconds: float, conns: int) -> dict:
     """`conns` keep-alive connections driven from one selectors loop; connection k sends the
     pre-built requests of `requests[k % len(requests)]` in turn. Responses are read by their
-    Content-Length (gunicorn always sends it for these endpoints)."""
+    Content-Length (the server always sends it for these endpoints)."""
     sel = selectors.DefaultSelector()
     lat: list[float] = []
     errors: list[str] = []
@@ -238,7 +238,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--warmup", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: its config)")
+    parser.add_argument("--workers", type=int, default=0, help="server processes (default: GRIDGOV_WORKERS)")
+    parser.add_argument("--threads", type=int, default=0, help="threads per process (default: GRIDGOV_THREADS)")
     parser.add_argument("--http-client", choices=["lean", "threads"], default="lean")
     parser.add_argument("--client", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -305,14 +306,13 @@ def main() -> None:
     env = {
         **os.environ,
         "GRIDGOV_DB_POOL": os.environ.get("GRIDGOV_DB_POOL", "1"),
-        "GRIDGOV_ACCESS_LOG": "/dev/null",
-        # A recycled worker rebuilds its spatial index on its next report (~15 s for a city):
-        # no recycling inside a measurement.
-        "GRIDGOV_MAX_REQUESTS": os.environ.get("GRIDGOV_MAX_REQUESTS", "0"),
+        "GRIDGOV_ACCESS_LOG": "off",
     }
-    cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "config/gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"]
+    cmd = [sys.executable, str(ROOT / "manage.py"), "serve", "--bind", f"127.0.0.1:{port}"]
     if args.workers:
         cmd += ["--workers", str(args.workers)]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
     before = Case.objects.count()
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

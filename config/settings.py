@@ -125,7 +125,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _prepare = env_int("GRIDGOV_PG_PREPARE_THRESHOLD", 2)
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = _prepare if _prepare > 0 else None
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and env_bool("GRIDGOV_DB_POOL", False):
-    # psycopg 3's connection pool (psycopg-pool), one per process: each gunicorn worker keeps
+    # psycopg 3's connection pool (psycopg-pool), one per process: each server worker keeps
     # min_size connections open and lends them to its threads, so a request never pays for a
     # PostgreSQL connection (~5 ms with authentication). Size the pool to the worker's threads;
     # workers × max_size must stay under PostgreSQL's max_connections. Django requires

@@ -1,4 +1,4 @@
-"""Browser tests (`make test-e2e`): the app under gunicorn on a free port with a fresh SQLite database
+"""Browser tests (`make test-e2e`): the app under `gridgov serve` (granian) on a free port with a fresh SQLite database
 and the demo data, driven by Playwright through Debian's chromium (no `playwright install`).
 A failing test leaves a full-page screenshot in test-results/.
 """
@@ -87,9 +87,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
         subprocess.run([*manage, "load_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     facts = App(base="", facts={}, env=env).query(FACTS)
     port = _free_port()
-    log = (work / "gunicorn.log").open("ab")
+    log = (work / "server.log").open("ab")
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        [str(BIN / "python"), "manage.py", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -105,7 +105,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
             except OSError:
                 time.sleep(0.3)
         else:
-            raise RuntimeError("server did not start: " + (work / "gunicorn.log").read_text()[-2000:])
+            raise RuntimeError("server did not start: " + (work / "server.log").read_text()[-2000:])
         yield App(base=base, facts=facts, env=env)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

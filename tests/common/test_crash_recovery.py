@@ -1,4 +1,4 @@
-"""No data lost: the real server (gunicorn from the venv) under concurrent case intake over HTTP is
+"""No data lost: the real server (`gridgov serve`: granian) under concurrent case intake over HTTP is
 SIGKILLed mid-load and restarted; every acknowledged case (201 + number) is there with its first
 timeline row, and nothing is half-written (no case without its report event, no photo row without
 its file, numbers unique — and dense on SQLite).
@@ -109,18 +109,7 @@ class Server:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--timeout",
-                "60",
-            ],
+            [str(BIN / "python"), "manage.py", "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", "2"],
             cwd=ROOT,
             env=self.env,
             stdout=self.log.open("ab"),
@@ -219,12 +208,12 @@ def _crash_and_check(env: dict[str, str], tmp_path: Path) -> None:
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=600
     )
     token = _run(env, SETUP)["token"]
-    server = Server(env, tmp_path / "gunicorn.log")
+    server = Server(env, tmp_path / "server.log")
     try:
         server.start()
         acked, sent = _intake_under_kill(server, token)
         count("crash-test intake requests", sent)
-        assert len(acked) >= ACKS_BEFORE_KILL, (sent, (tmp_path / "gunicorn.log").read_text()[-3000:])
+        assert len(acked) >= ACKS_BEFORE_KILL, (sent, (tmp_path / "server.log").read_text()[-3000:])
         server.start()  # restart on the same database
         for number in acked:
             req = urllib.request.Request(
