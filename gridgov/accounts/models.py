@@ -146,7 +146,7 @@ class ThrottleKind(models.TextChoices):
 
 class LoginThrottle(models.Model):
     """Failed-login counter for one username or one client address, kept in the database so every
-    gunicorn worker sees the same count (等保 2.0: 登录失败处理, lock after repeated failures).
+    server worker process sees the same count (等保 2.0: 登录失败处理, lock after repeated failures).
 
     A row counts failures inside a sliding window that starts at the first failure; reaching the
     limit sets `locked_until`. Usernames are stored case-folded and whether or not an account by

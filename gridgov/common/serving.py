@@ -18,10 +18,10 @@ deployment configures it like the rest of gridgov (README, docs/scaling.md):
   in the main process before forking (a city's index takes ~15 s; every worker, and every one that
   replaces it, starts with them and rebuilds only what changed since).
 
-Why granian and not gunicorn (used until 2026-12): same-run figures on the 2-core benchmark
-machine (docs/scaling.md) gave granian ~3,500 `GET /healthz`/s against gunicorn's ~2,100, i.e.
-~0.4 ms less CPU per request: gunicorn parses HTTP and moves every request between its poller and
-worker threads in Python. Behind a reverse proxy nothing changes: it speaks plain HTTP/1.1 (and
+Why granian and not gunicorn (the server until 2026-12): same-run figures on the 2-core benchmark
+machine (docs/scaling.md) gave granian 3,911–4,081 `GET /healthz`/s against gunicorn's
+1,801–2,602 (~0.4 ms less machine CPU per request) and ~10 % more case intake: gunicorn parses
+HTTP and moves every request between its poller and worker threads in Python. Behind a reverse proxy nothing changes: it speaks plain HTTP/1.1 (and
 HTTP/2) on the same port.
 """
 
