@@ -21,8 +21,8 @@ deployment configures it like the rest of gridgov (README, docs/scaling.md):
 Why granian and not gunicorn (the server until 2026-12): same-run figures on the 2-core benchmark
 machine (docs/scaling.md) gave granian 3,911–4,081 `GET /healthz`/s against gunicorn's
 1,801–2,602 (~0.4 ms less machine CPU per request) and ~10 % more case intake: gunicorn parses
-HTTP and moves every request between its poller and worker threads in Python. Behind a reverse proxy nothing changes: it speaks plain HTTP/1.1 (and
-HTTP/2) on the same port.
+HTTP and moves every request between its poller and worker threads in Python. Behind a reverse
+proxy nothing changes: it speaks plain HTTP/1.1 (and HTTP/2) on the same port.
 """
 
 from __future__ import annotations
@@ -140,20 +140,18 @@ def _log_config(access_log: str) -> dict[str, Any] | None:
     }
 
 
-def serve(options: ServeOptions, *, app_loader: Callable[[], Callable[..., Any]] | None = None) -> None:
+def serve(options: ServeOptions) -> None:
     """Load the WSGI app here, warm it, then fork the workers from this process (they inherit
     both); returns when the server stops (SIGINT/SIGTERM)."""
     from granian.constants import HTTPModes, Interfaces
     from granian.log import LogLevels
     from granian.server import Server
 
-    if app_loader is None:
-        from config.wsgi import application
+    from config.wsgi import application  # loaded (settings, middleware) before the fork
 
-        def app_loader() -> Callable[..., Any]:
-            return application
+    def app_loader() -> Callable[..., Any]:
+        return application
 
-    app_loader()  # loaded (settings, middleware) before the fork
     if options.warm:
         warm_caches()
     else:
